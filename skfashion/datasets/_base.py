@@ -1,0 +1,566 @@
+"""MNIST and Fashion-MNIST: where the files live, how they are checked and loaded.
+
+Both data sets are four IDX files each. ``fetch_*`` read them from the data home
+(downloading them once if asked to); ``load_*_sample`` read the small stratified
+subsets that ship inside the package. Every file read is checked against the
+SHA-256 of its decompressed bytes, so a damaged file is refused, not loaded.
+"""
+
+import gzip
+import hashlib
+import http.client
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ._idx import atomic_write_bytes, parse_idx, read_idx_bytes
+
+_SUBSETS = StrOptions({"train", "test", "all"})
+_PREFIX = {"train": "train", "test": "t10k"}
+_DOWNLOAD_TIMEOUT = 60  # seconds without data before a mirror is given up
+
+
+@dataclass(frozen=True)
+class _DataFile:
+    name: str
+    sha256: str  # of the decompressed IDX bytes: the content, whatever the gzip
+    md5: str = ""  # of the publishers' archive, checked on download
+
+
+@dataclass(frozen=True)
+class _DataSet:
+    name: str  # folder in the data home, and in the bundled samples
+    title: str
+    target_names: tuple
+    mirrors: tuple
+    files: dict = field(default_factory=dict)  # (subset, kind) -> _DataFile
+
+
+def _files(sums):
+    return {
+        (subset, kind): _DataFile(f"{_PREFIX[subset]}-{kind}-ubyte.gz", *sums[i])
+        for i, (subset, kind) in enumerate(
+            [(s, k) for s in ("train", "test") for k in ("images-idx3", "labels-idx1")]
+        )
+    }
+
+
+# Checksums from the publishers (MD5 of the archives) and of the canonical
+# decompressed files (SHA-256), as listed in the data README.
+MNIST = _DataSet(
+    name="mnist",
+    title="MNIST",
+    target_names=tuple(str(d) for d in range(10)),
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ),
+    files=_files(
+        [
+            (
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            ),
+            (
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                "d53e105ee54ea40749a09fcbcd1e9432",
+            ),
+            (
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                "9fb629c4189551a2d022fa330f9573f3",
+            ),
+            (
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                "ec29112dd5afa0611ce80d1b7f02629c",
+            ),
+        ],
+    ),
+)
+
+FASHION_MNIST = _DataSet(
+    name="fashion-mnist",
+    title="Fashion-MNIST",
+    target_names=(
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    files=_files(
+        [
+            (
+                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            ),
+            (
+                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                "25c81989df183df01b3e8a0aad5dffbe",
+            ),
+            (
+                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                "bef4ecab320f06d8554ea6380940ec79",
+            ),
+            (
+                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                "bb300cfdad3c16e7a12a480ee83cd310",
+            ),
+        ],
+    ),
+)
+
+
+def get_data_home(data_home=None):
+    """Return the folder that holds the full data sets.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        The folder. None means the ``SKFASHION_DATA`` environment variable, or
+        ``~/skfashion_data`` when that is not set either. Each data set lives in
+        a subfolder of its own (``mnist/``, ``fashion-mnist/``) with the four
+        files under their original names.
+
+    Returns
+    -------
+    data_home : str
+        The absolute path. The folder is not created here.
+    """
+    if data_home is None:
+        data_home = os.environ.get("SKFASHION_DATA") or os.path.join(
+            "~", "skfashion_data"
+        )
+    return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _verified_array(data, expected_sha256, where, fix):
+    """Parse IDX bytes after checking that their SHA-256 is the expected one."""
+    digest = _sha256(data)
+    if digest != expected_sha256:
+        raise ValueError(
+            f"{where} is corrupted: the SHA-256 of its decompressed content is "
+            f"{digest}, expected {expected_sha256}. {fix}"
+        )
+    return parse_idx(data, name=where)
+
+
+def _download(dataset, datafile, path):
+    """Download one archive from the first mirror that answers, atomically.
+
+    The archive is checked against the publishers' MD5 and the content SHA-256
+    in memory, and only then written (to a temporary file renamed into place):
+    an interrupted or corrupted transfer leaves nothing that looks complete.
+    """
+    errors = []
+    for mirror in dataset.mirrors:
+        url = mirror + datafile.name
+        try:
+            with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT) as response:
+                # read() raises IncompleteRead when the connection closes
+                # before Content-Length bytes have arrived.
+                archive = response.read()
+            md5 = hashlib.md5(archive).hexdigest()
+            if md5 != datafile.md5:
+                raise ValueError(f"archive MD5 is {md5}, expected {datafile.md5}")
+            try:
+                content = gzip.decompress(archive)
+            except (EOFError, OSError) as exc:
+                raise ValueError(f"not a complete gzip archive ({exc})") from exc
+            _verified_array(content, datafile.sha256, url, "The mirror is damaged.")
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            # URLError (unreachable host, HTTP errors) is an OSError.
+            errors.append(f"{url}: {getattr(exc, 'reason', None) or exc!r}")
+            continue
+        atomic_write_bytes(path, archive)
+        return
+    raise OSError(
+        f"Could not download {dataset.title} file {datafile.name}; every mirror "
+        "failed:\n  " + "\n  ".join(errors) + "\nCopy the four files by hand into "
+        f"{os.path.dirname(path)}, or point data_home or the SKFASHION_DATA "
+        "environment variable at a folder that has them."
+    )
+
+
+def _read_full(dataset, subset, kind, data_home, download_if_missing):
+    datafile = dataset.files[(subset, kind)]
+    folder = os.path.join(get_data_home(data_home), dataset.name)
+    path = os.path.join(folder, datafile.name)
+    if not os.path.exists(path):
+        if not download_if_missing:
+            raise OSError(
+                f"{dataset.title} file {path} not found and "
+                "download_if_missing=False. Set data_home or SKFASHION_DATA to the "
+                "folder that holds it, or allow the download."
+            )
+        os.makedirs(folder, exist_ok=True)
+        _download(dataset, datafile, path)
+    return _verified_array(
+        read_idx_bytes(path),
+        datafile.sha256,
+        path,
+        "Delete it and fetch again, or copy a good file in its place.",
+    )
+
+
+SAMPLE_MANIFEST = "SHA256SUMS"
+
+
+def _sample_checksums(dataset):
+    """Read the manifest that ``_build_samples`` wrote beside the sample files."""
+    manifest = resources.files(__package__) / "data" / dataset.name / SAMPLE_MANIFEST
+    sums = {}
+    for line in manifest.read_text(encoding="ascii").splitlines():
+        digest, name = line.split()
+        sums[name] = digest
+    return sums
+
+
+def _read_sample(dataset, subset, kind):
+    name = dataset.files[(subset, kind)].name
+    resource = resources.files(__package__) / "data" / dataset.name / name
+    with resources.as_file(resource) as path:
+        data = read_idx_bytes(path)
+    return _verified_array(
+        data,
+        _sample_checksums(dataset)[name],
+        f"bundled sample {resource}",
+        "Reinstall skfashion.",
+    )
+
+
+def _load(dataset, read, *, subset, return_X_y, as_frame, normalize, descr_note=""):
+    subsets = ["train", "test"] if subset == "all" else [subset]
+    images = np.concatenate([read(s, "images-idx3") for s in subsets])
+    target = np.concatenate([read(s, "labels-idx1") for s in subsets])
+    target = target.astype(np.int64)
+    if normalize:
+        images = images.astype(np.float32) / np.float32(255)
+    data = images.reshape(len(images), -1)
+    height, width = images.shape[1:]
+    feature_names = [f"pixel_{r}_{c}" for r in range(height) for c in range(width)]
+    frame = None
+    if as_frame:
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("as_frame=True needs pandas: pip install pandas") from exc
+
+        data = pd.DataFrame(data, columns=feature_names)
+        target = pd.Series(target, name="class")
+        frame = pd.concat([data, target], axis=1)
+    if return_X_y:
+        return data, target
+    descr = (resources.files(__package__) / "descr" / f"{dataset.name}.rst").read_text(
+        encoding="utf-8"
+    )
+    return Bunch(
+        data=data,
+        target=target,
+        frame=frame,
+        images=images,
+        target_names=list(dataset.target_names),
+        feature_names=feature_names,
+        DESCR=descr + descr_note,
+    )
+
+
+_FETCH_PARAMS = {
+    "data_home": [str, os.PathLike, None],
+    "subset": [_SUBSETS],
+    "download_if_missing": ["boolean"],
+    "return_X_y": ["boolean"],
+    "as_frame": ["boolean"],
+    "normalize": ["boolean"],
+}
+_SAMPLE_PARAMS = {
+    k: v
+    for k, v in _FETCH_PARAMS.items()
+    if k not in ("data_home", "download_if_missing")
+}
+
+
+def _fetch(dataset, data_home, download_if_missing, **kwargs):
+    def read(subset, kind):
+        return _read_full(dataset, subset, kind, data_home, download_if_missing)
+
+    return _load(dataset, read, **kwargs)
+
+
+def _sample(dataset, **kwargs):
+    note = (
+        "\n\nThis is the small stratified sample bundled with skfashion: 300 "
+        "training and 100 test images per class, drawn from the official files by "
+        "``python -m skfashion.datasets._build_samples``.\n"
+    )
+    return _load(
+        dataset,
+        lambda subset, kind: _read_sample(dataset, subset, kind),
+        descr_note=note,
+        **kwargs,
+    )
+
+
+@validate_params(_FETCH_PARAMS, prefer_skip_nested_validation=True)
+def fetch_mnist(
+    *,
+    data_home=None,
+    subset="train",
+    download_if_missing=True,
+    return_X_y=False,
+    as_frame=False,
+    normalize=True,
+):
+    """Load the MNIST handwritten digits (classification, 10 classes).
+
+    =================   ==============================
+    Classes                                         10
+    Samples total         70,000 (60,000 + 10,000 test)
+    Dimensionality                  784 (28 x 28 pixels)
+    Features              float32 in [0, 1] (or uint8)
+    =================   ==============================
+
+    The four original IDX files are read from ``data_home/mnist/`` and checked
+    against the SHA-256 of their canonical content; missing files are
+    downloaded once from the publishers' mirrors.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding ``mnist/``. None: ``SKFASHION_DATA``, else
+        ``~/skfashion_data``. See :func:`get_data_home`.
+
+    subset : {'train', 'test', 'all'}, default='train'
+        The official split: 60,000 training images, 10,000 test images, or
+        both (training first).
+
+    download_if_missing : bool, default=True
+        Download missing files instead of raising an ``OSError``.
+
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    as_frame : bool, default=False
+        Return ``data`` as a pandas DataFrame and ``target`` as a Series, and
+        fill ``frame`` with both.
+
+    normalize : bool, default=True
+        Pixels as float32 in [0, 1]; False keeps the original uint8 in
+        [0, 255].
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (n_samples, 784), ``target`` (n_samples,) int64 digits,
+        ``images`` (n_samples, 28, 28), ``target_names`` (``'0'`` to ``'9'``),
+        ``feature_names``, ``frame`` and ``DESCR``.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    See Also
+    --------
+    load_mnist_sample : A 4,000-image sample that ships with the package.
+
+    Examples
+    --------
+    >>> from skfashion.datasets import fetch_mnist
+    >>> X, y = fetch_mnist(subset="test", return_X_y=True)  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (10000, 784)
+    """
+    return _fetch(
+        MNIST,
+        data_home,
+        download_if_missing,
+        subset=subset,
+        return_X_y=return_X_y,
+        as_frame=as_frame,
+        normalize=normalize,
+    )
+
+
+@validate_params(_FETCH_PARAMS, prefer_skip_nested_validation=True)
+def fetch_fashion_mnist(
+    *,
+    data_home=None,
+    subset="train",
+    download_if_missing=True,
+    return_X_y=False,
+    as_frame=False,
+    normalize=True,
+):
+    """Load Fashion-MNIST, Zalando's article images (classification, 10 classes).
+
+    =================   ==============================
+    Classes                                         10
+    Samples total         70,000 (60,000 + 10,000 test)
+    Dimensionality                  784 (28 x 28 pixels)
+    Features              float32 in [0, 1] (or uint8)
+    =================   ==============================
+
+    The four original IDX files are read from ``data_home/fashion-mnist/`` and
+    checked against the SHA-256 of their canonical content; missing files are
+    downloaded once from the publishers' mirror.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding ``fashion-mnist/``. None: ``SKFASHION_DATA``, else
+        ``~/skfashion_data``. See :func:`get_data_home`.
+
+    subset : {'train', 'test', 'all'}, default='train'
+        The official split: 60,000 training images, 10,000 test images, or
+        both (training first).
+
+    download_if_missing : bool, default=True
+        Download missing files instead of raising an ``OSError``.
+
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    as_frame : bool, default=False
+        Return ``data`` as a pandas DataFrame and ``target`` as a Series, and
+        fill ``frame`` with both.
+
+    normalize : bool, default=True
+        Pixels as float32 in [0, 1]; False keeps the original uint8 in
+        [0, 255].
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (n_samples, 784), ``target`` (n_samples,) int64 class codes,
+        ``images`` (n_samples, 28, 28), ``target_names`` (``'T-shirt/top'``,
+        ``'Trouser'``, ...), ``feature_names``, ``frame`` and ``DESCR``.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    See Also
+    --------
+    load_fashion_mnist_sample : A 4,000-image sample that ships with the package.
+
+    Examples
+    --------
+    >>> from skfashion.datasets import fetch_fashion_mnist
+    >>> bunch = fetch_fashion_mnist(subset="all")  # doctest: +SKIP
+    >>> bunch.data.shape, bunch.target_names[0]  # doctest: +SKIP
+    ((70000, 784), 'T-shirt/top')
+    """
+    return _fetch(
+        FASHION_MNIST,
+        data_home,
+        download_if_missing,
+        subset=subset,
+        return_X_y=return_X_y,
+        as_frame=as_frame,
+        normalize=normalize,
+    )
+
+
+@validate_params(_SAMPLE_PARAMS, prefer_skip_nested_validation=True)
+def load_mnist_sample(
+    *, subset="train", return_X_y=False, as_frame=False, normalize=True
+):
+    """Load the MNIST sample that ships with skfashion.
+
+    A stratified subset of the official files: 300 images per digit from the
+    training set (3,000) and 100 per digit from the test set (1,000), in their
+    original order. No download and no data home are needed, which makes it
+    the data of the examples, the doctests and the fast tests.
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        3,000 training images, 1,000 test images, or both (training first).
+
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    as_frame : bool, default=False
+        Return pandas objects, as in :func:`fetch_mnist`.
+
+    normalize : bool, default=True
+        Pixels as float32 in [0, 1]; False keeps uint8.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        The same fields as :func:`fetch_mnist`.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from skfashion.datasets import load_mnist_sample
+    >>> X, y = load_mnist_sample(return_X_y=True)
+    >>> X.shape, X.dtype, X.max()
+    ((3000, 784), dtype('float32'), np.float32(1.0))
+    """
+    return _sample(
+        MNIST,
+        subset=subset,
+        return_X_y=return_X_y,
+        as_frame=as_frame,
+        normalize=normalize,
+    )
+
+
+@validate_params(_SAMPLE_PARAMS, prefer_skip_nested_validation=True)
+def load_fashion_mnist_sample(
+    *, subset="train", return_X_y=False, as_frame=False, normalize=True
+):
+    """Load the Fashion-MNIST sample that ships with skfashion.
+
+    A stratified subset of the official files: 300 images per class from the
+    training set (3,000) and 100 per class from the test set (1,000), in their
+    original order. No download and no data home are needed.
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        3,000 training images, 1,000 test images, or both (training first).
+
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    as_frame : bool, default=False
+        Return pandas objects, as in :func:`fetch_fashion_mnist`.
+
+    normalize : bool, default=True
+        Pixels as float32 in [0, 1]; False keeps uint8.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        The same fields as :func:`fetch_fashion_mnist`.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from skfashion.datasets import load_fashion_mnist_sample
+    >>> test = load_fashion_mnist_sample(subset="test")
+    >>> test.data.shape, test.target_names[9]
+    ((1000, 784), 'Ankle boot')
+    """
+    return _sample(
+        FASHION_MNIST,
+        subset=subset,
+        return_X_y=return_X_y,
+        as_frame=as_frame,
+        normalize=normalize,
+    )

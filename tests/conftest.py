@@ -1,0 +1,18 @@
+import os
+
+import pytest
+
+from skfashion.datasets import get_data_home
+
+
+def _full_data_available(name):
+    folder = os.path.join(get_data_home(), name)
+    return os.path.exists(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"))
+
+
+@pytest.fixture
+def full_data_home():
+    """The data home with the full data sets, or skip the test."""
+    if not (_full_data_available("mnist") and _full_data_available("fashion-mnist")):
+        pytest.skip("full data sets not found; set SKFASHION_DATA")
+    return get_data_home()
