@@ -1,0 +1,667 @@
+"""The autoencoders as scikit-learn transformers."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import BaseNeuralEstimator
+from ._modules import AutoencoderModule, VariationalAutoencoderModule
+from ._net import AutoencoderNet
+
+
+class Autoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
+):
+    """A fully connected autoencoder, as a scikit-learn transformer.
+
+    The encoder maps each image to a code of ``n_components`` numbers through
+    the hidden layers ``hidden_layer_sizes``; the decoder mirrors it back to the
+    image. ``fit`` trains both to reconstruct their input, ``transform`` returns
+    the codes, ``inverse_transform`` decodes codes into images. Training runs
+    on skorch (the net is kept as ``net_``) with whole-batch tensor slices.
+
+    The seeds' networks are reached by parameters alone (all Adam 1e-3,
+    sigmoid output, decoder mirrored):
+
+    - 784-256-64, Fashion-MNIST, 20 epochs (test MSE 0.0066):
+      ``Autoencoder(hidden_layer_sizes=(256,), n_components=64)``, the default;
+    - 784-512-256-128-64, Fashion-MNIST, 25 epochs (test MSE 0.009931):
+      ``Autoencoder(hidden_layer_sizes=(512, 256, 128), max_epochs=25)``;
+    - 784-144-64, MNIST, batch 64, 20 epochs (test MSE 0.003):
+      ``Autoencoder(hidden_layer_sizes=(144,), batch_size=64)``.
+
+    A sparse autoencoder is ``l1_activity > 0``, a denoising one ``noise > 0``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(256,)
+        Widths of the encoder's hidden layers; the decoder uses them reversed.
+
+    n_components : int, default=64
+        Size of the code: the number of features ``transform`` returns.
+
+    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
+            default='relu'
+        Activation of the hidden layers. The code itself is linear.
+
+    output_activation : {'sigmoid', 'identity'}, default='sigmoid'
+        Activation of the decoder's output. 'sigmoid' reconstructs values in
+        [0, 1] and so needs input in [0, 1]; use 'identity' for other data.
+
+    loss : {'mse', 'bce'}, default='mse'
+        Reconstruction loss, averaged over samples and features: the mean
+        squared error or the binary cross-entropy (which needs the sigmoid
+        output and input in [0, 1]).
+
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
+            default='adam'
+        The torch optimizer, with its default settings but for the learning
+        rate and weight decay.
+
+    learning_rate : float, default=1e-3
+        Initial learning rate.
+
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for 'adamw'), on all parameters.
+
+    batch_size : int, default=128
+        Samples per gradient step.
+
+    max_epochs : int, default=20
+        Passes over the training data (fewer with early stopping).
+
+    l1_activity : float, default=0.0
+        Weight of the L1 penalty on the code, ``l1_activity * mean_i |z_i|_1``:
+        a sparse autoencoder.
+
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the training inputs (the
+        loss still compares with the clean input): a denoising autoencoder.
+
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden linear layer.
+
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer, in training only.
+
+    lr_schedule : {'step'} or None, default=None
+        'step' multiplies the learning rate by ``lr_gamma`` every
+        ``lr_step_size`` epochs.
+
+    lr_step_size : int, default=20
+        Epochs between two steps of the 'step' schedule.
+
+    lr_gamma : float, default=0.5
+        Factor of the 'step' schedule.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its loss has not improved for ``n_iter_no_change`` epochs; the best
+        epoch's weights are kept. Without it, all the data is used to train.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling, the noise, dropout and
+        the validation split. An int makes a CPU fit bit-for-bit repeatable.
+
+    device : str, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or any torch
+        device string ('cpu', 'cuda', 'cuda:1').
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        copied at each fit.
+
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar and a table of epochs.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; its torch module is ``net_.module_``.
+
+    history_ : skorch.History
+        Per-epoch and per-batch records of the training (losses, durations).
+
+    loss_curve_ : list of float
+        Training loss of each epoch.
+
+    validation_loss_curve_ : list of float
+        Validation loss of each epoch; only with ``early_stopping``.
+
+    best_validation_loss_ : float
+        Lowest validation loss; only with ``early_stopping``.
+
+    n_epochs_ : int
+        Epochs run.
+
+    code_mean_ : ndarray of shape (n_components,)
+        Mean of the training codes, used by :meth:`sample`.
+
+    code_covariance_ : ndarray of shape (n_components, n_components)
+        Covariance of the training codes, used by :meth:`sample`.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    VariationalAutoencoder : The variational version, for sampling new images.
+    sklearn.decomposition.PCA : The linear baseline.
+
+    Examples
+    --------
+    >>> from skfashion import Autoencoder
+    >>> from skfashion.datasets import load_fashion_mnist_sample
+    >>> X, y = load_fashion_mnist_sample(return_X_y=True)
+    >>> ae = Autoencoder(n_components=16, max_epochs=2, random_state=0).fit(X)
+    >>> ae.transform(X[:5]).shape
+    (5, 16)
+    >>> ae.inverse_transform(ae.transform(X[:5])).shape
+    (5, 784)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"sigmoid", "identity"})],
+        "loss": [StrOptions({"mse", "bce"})],
+        "l1_activity": [Interval(Real, 0, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+    }
+    _module_class = AutoencoderModule
+    _net_class = AutoencoderNet
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256,),
+        n_components=64,
+        *,
+        activation="relu",
+        output_activation="sigmoid",
+        loss="mse",
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        batch_size=128,
+        max_epochs=20,
+        l1_activity=0.0,
+        noise=0.0,
+        batch_norm=False,
+        dropout=0.0,
+        lr_schedule=None,
+        lr_step_size=20,
+        lr_gamma=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        random_state=None,
+        device="auto",
+        callbacks=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_components = n_components
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.l1_activity = l1_activity
+        self.noise = noise
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.lr_schedule = lr_schedule
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.device = device
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    # -- fitting ------------------------------------------------------------
+
+    def _module_and_kwargs(self, X, y):
+        return self._module_class, dict(
+            n_features=X.shape[1],
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            n_components=int(self.n_components),
+            activation=self.activation,
+            output_activation=self.output_activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    def _net_kwargs(self):
+        return dict(loss=self.loss, l1_activity=self.l1_activity, noise=self.noise)
+
+    def _check_input_range(self, X):
+        needs_unit = self.output_activation == "sigmoid" or self.loss == "bce"
+        if self.loss == "bce" and self.output_activation != "sigmoid":
+            raise ValueError(
+                "loss='bce' needs output_activation='sigmoid' (the binary "
+                "cross-entropy compares values in [0, 1])."
+            )
+        low, high = float(X.min()), float(X.max())
+        if needs_unit and (low < 0 or high > 1):
+            raise ValueError(
+                f"X has values in [{low:g}, {high:g}], but with output_activation="
+                f"'{self.output_activation}' and loss='{self.loss}' the network "
+                "reconstructs values in [0, 1]. Scale the data to [0, 1] (for "
+                "images, X / 255; else sklearn.preprocessing.MinMaxScaler), or "
+                "use output_activation='identity' with loss='mse'."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, cast to float32. In [0, 1] unless
+            ``output_activation='identity'``.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted autoencoder.
+        """
+        X = self._validate_X(X, reset=True)
+        self._check_input_range(X)
+        self._check_fit_size(len(X))
+        self._fit_net(X)
+        # The training codes' Gaussian, from which ``sample`` draws.
+        codes = self.net_.apply(X, "encode").numpy()
+        self.code_mean_ = codes.mean(axis=0)
+        centered = codes - self.code_mean_
+        self.code_covariance_ = centered.T @ centered / max(len(codes) - 1, 1)
+        return self
+
+    # -- the transformer ----------------------------------------------------
+
+    def transform(self, X):
+        """Encode ``X`` into codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components), dtype float32
+            The codes; for a variational autoencoder, the posterior means.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "encode").numpy().astype(np.float32)
+
+    def inverse_transform(self, X):
+        """Decode codes into data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_decoded : ndarray of shape (n_samples, n_features), dtype float32
+            The decoded data.
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=np.float32)
+        if codes.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {codes.shape[1]} features, but inverse_transform expects "
+                f"codes of n_components={self.n_components} features."
+            )
+        codes = np.require(codes, requirements=["C", "W"])
+        return self.net_.apply(codes, "decode").numpy().astype(np.float32)
+
+    def reconstruct(self, X):
+        """Encode and decode ``X``: the network's reconstruction of it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float32
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "forward")[0].numpy().astype(np.float32)
+
+    def score(self, X, y=None):
+        """Negative mean squared reconstruction error, averaged over all values.
+
+        Higher is better, so that a search such as
+        :class:`~sklearn.model_selection.GridSearchCV` can rank autoencoders
+        without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``-mean((X - reconstruct(X)) ** 2)``.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        reconstruction = self.net_.apply(X, "forward")[0].numpy()
+        return -float(np.mean((X - reconstruction) ** 2))
+
+    def sample(self, n_samples=1, *, random_state=None, distribution="fitted"):
+        """Generate new data by decoding random codes.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw of the codes.
+
+        distribution : {'fitted', 'standard'}, default='fitted'
+            'fitted' draws codes from the Gaussian fitted to the training
+            codes (``code_mean_``, ``code_covariance_``); 'standard' from
+            N(0, I), as the seeds did (an autoencoder's codes are not
+            distributed so, hence their blurry samples).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features), dtype float32
+            Decoded samples.
+        """
+        check_is_fitted(self)
+        if distribution not in ("fitted", "standard"):
+            raise ValueError(
+                f"distribution must be 'fitted' or 'standard', got {distribution!r}."
+            )
+        rng = check_random_state(random_state)
+        if distribution == "fitted":
+            codes = rng.multivariate_normal(
+                self.code_mean_, self.code_covariance_, size=n_samples
+            )
+        else:
+            codes = rng.standard_normal((n_samples, self.n_components))
+        return self.inverse_transform(codes.astype(np.float32))
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed features, for ``get_feature_names_out``."""
+        return self.code_mean_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class VariationalAutoencoder(Autoencoder):
+    """A variational autoencoder (VAE), as a scikit-learn transformer.
+
+    The encoder outputs a Gaussian over codes, q(z | x) = N(mu(x),
+    diag(sigma(x)^2)); training samples z from it with the reparameterisation
+    trick and minimises the negative ELBO, the reconstruction loss plus ``beta``
+    times the KL divergence from q(z | x) to the prior N(0, I). Both terms are
+    taken per pixel (the KL divided by the number of features), so that with
+    ``loss='bce'`` and ``beta=1`` this is the ELBO of a Bernoulli decoder. The
+    prior is what makes new codes meaningful: :meth:`sample` decodes draws
+    from N(0, I).
+
+    The face is that of :class:`Autoencoder`: ``transform`` returns the
+    posterior means mu(x), ``inverse_transform`` decodes codes, ``score`` is the
+    negative mean squared reconstruction error of the posterior means (not the
+    ELBO), so that a search ranks it beside plain autoencoders.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(512, 256)
+        Widths of the encoder's hidden layers; the decoder uses them reversed.
+
+    n_components : int, default=16
+        Size of the code.
+
+    beta : float, default=1.0
+        Weight of the KL term (a beta-VAE when it is not 1).
+
+    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
+            default='relu'
+        Activation of the hidden layers.
+
+    output_activation : {'sigmoid', 'identity'}, default='sigmoid'
+        Activation of the decoder's output.
+
+    loss : {'bce', 'mse'}, default='bce'
+        Reconstruction loss: 'bce' (a Bernoulli decoder, for pixels in
+        [0, 1]) or 'mse'.
+
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
+            default='adam'
+        The torch optimizer.
+
+    learning_rate : float, default=1e-3
+        Initial learning rate.
+
+    weight_decay : float, default=0.0
+        L2 penalty on all parameters.
+
+    batch_size : int, default=128
+        Samples per gradient step.
+
+    max_epochs : int, default=30
+        Passes over the training data.
+
+    l1_activity : float, default=0.0
+        Weight of an L1 penalty on the posterior means.
+
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the training inputs.
+
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden linear layer.
+
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer, in training only.
+
+    lr_schedule : {'step'} or None, default=None
+        'step' multiplies the learning rate by ``lr_gamma`` every
+        ``lr_step_size`` epochs.
+
+    lr_step_size : int, default=20
+        Epochs between two steps of the 'step' schedule.
+
+    lr_gamma : float, default=0.5
+        Factor of the 'step' schedule.
+
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs, keeping the best weights.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, shuffling, the code sampling in training,
+        dropout, noise and the validation split.
+
+    device : str, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, copied at each fit.
+
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar and a table of epochs.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net.
+
+    history_ : skorch.History
+        Per-epoch and per-batch records of the training.
+
+    loss_curve_ : list of float
+        Training loss (the negative ELBO per pixel) of each epoch.
+
+    n_epochs_ : int
+        Epochs run.
+
+    code_mean_ : ndarray of shape (n_components,)
+        Mean of the training posterior means.
+
+    code_covariance_ : ndarray of shape (n_components, n_components)
+        Their covariance.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    Autoencoder : The deterministic autoencoder.
+
+    Examples
+    --------
+    >>> from skfashion import VariationalAutoencoder
+    >>> from skfashion.datasets import load_mnist_sample
+    >>> X, _ = load_mnist_sample(return_X_y=True)
+    >>> vae = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
+    >>> vae.sample(4, random_state=0).shape
+    (4, 784)
+    """
+
+    _parameter_constraints: dict = {
+        **Autoencoder._parameter_constraints,
+        "beta": [Interval(Real, 0, None, closed="left")],
+    }
+    _module_class = VariationalAutoencoderModule
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(512, 256),
+        n_components=16,
+        *,
+        beta=1.0,
+        activation="relu",
+        output_activation="sigmoid",
+        loss="bce",
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        batch_size=128,
+        max_epochs=30,
+        l1_activity=0.0,
+        noise=0.0,
+        batch_norm=False,
+        dropout=0.0,
+        lr_schedule=None,
+        lr_step_size=20,
+        lr_gamma=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        random_state=None,
+        device="auto",
+        callbacks=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            n_components=n_components,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            l1_activity=l1_activity,
+            noise=noise,
+            batch_norm=batch_norm,
+            dropout=dropout,
+            lr_schedule=lr_schedule,
+            lr_step_size=lr_step_size,
+            lr_gamma=lr_gamma,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
+            device=device,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+        self.beta = beta
+
+    def _net_kwargs(self):
+        return {**super()._net_kwargs(), "beta": self.beta}
+
+    def sample(self, n_samples=1, *, random_state=None, distribution="prior"):
+        """Generate new data by decoding codes drawn from the prior N(0, I).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw of the codes.
+
+        distribution : {'prior', 'fitted'}, default='prior'
+            'prior' draws from N(0, I), the distribution the KL term pulls
+            the codes towards; 'fitted' from the Gaussian fitted to the
+            training posterior means, as :meth:`Autoencoder.sample` does.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features), dtype float32
+            Decoded samples.
+        """
+        if distribution not in ("prior", "fitted"):
+            raise ValueError(
+                f"distribution must be 'prior' or 'fitted', got {distribution!r}."
+            )
+        return super().sample(
+            n_samples,
+            random_state=random_state,
+            distribution="standard" if distribution == "prior" else "fitted",
+        )

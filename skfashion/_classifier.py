@@ -1,0 +1,320 @@
+"""The feed-forward classifier as a scikit-learn estimator."""
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EpochScoring
+
+from ._base import BaseNeuralEstimator, _as_tensor_ready
+from ._modules import ClassifierModule
+from ._net import ClassifierNet
+
+
+def _accuracy_of_logits(net, X, y):
+    """Accuracy scorer for skorch's EpochScoring: argmax of the (cached) logits."""
+    logits = net.forward(X)
+    return float((logits.argmax(dim=1).numpy() == np.asarray(y)).mean())
+
+
+class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
+    """A feed-forward neural network classifier, trained by skorch.
+
+    Hidden layers of ``hidden_layer_sizes`` units (each optionally with batch
+    normalisation and dropout) and a linear layer to one logit per class,
+    trained with cross-entropy. Labels may be of any kind (strings, integers
+    with gaps); they come back as given, through ``classes_``.
+
+    The defaults are the strongest seed network, 784-512-256-128-10 with batch
+    norm, dropout 0.3, weight decay 1e-4, a step schedule (x0.5 every 20
+    epochs) and Adam at 1e-3 for 50 epochs (test accuracy 0.9007 on
+    Fashion-MNIST). The other seed, batch norm and dropout 0.2 without weight
+    decay (0.9010), is ``FeedForwardClassifier(dropout=0.2, weight_decay=0,
+    lr_schedule=None)``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(512, 256, 128)
+        Widths of the hidden layers.
+
+    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
+            default='relu'
+        Activation of the hidden layers.
+
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
+            default='adam'
+        The torch optimizer, with its default settings but for the learning
+        rate and weight decay.
+
+    learning_rate : float, default=1e-3
+        Initial learning rate.
+
+    weight_decay : float, default=1e-4
+        L2 penalty (decoupled for 'adamw'), on all parameters.
+
+    batch_size : int, default=128
+        Samples per gradient step.
+
+    max_epochs : int, default=50
+        Passes over the training data (fewer with early stopping).
+
+    batch_norm : bool, default=True
+        Batch normalisation after each hidden linear layer.
+
+    dropout : float, default=0.3
+        Dropout probability after each hidden layer, in training only.
+
+    lr_schedule : {'step'} or None, default='step'
+        'step' multiplies the learning rate by ``lr_gamma`` every
+        ``lr_step_size`` epochs.
+
+    lr_step_size : int, default=20
+        Epochs between two steps of the 'step' schedule.
+
+    lr_gamma : float, default=0.5
+        Factor of the 'step' schedule.
+
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training data and
+        stop when its loss has not improved for ``n_iter_no_change`` epochs;
+        the best epoch's weights are kept. The validation accuracy is then
+        recorded in ``history_`` as ``valid_acc``.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling, dropout and the
+        validation split. An int makes a CPU fit bit-for-bit repeatable.
+
+    device : str, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or any torch
+        device string.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        copied at each fit.
+
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar and a table of epochs.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    net_ : skorch.NeuralNet
+        The trained skorch net; its torch module is ``net_.module_``.
+
+    history_ : skorch.History
+        Per-epoch records: ``train_loss``, ``train_acc`` (on the training
+        batches as they were trained, dropout on), and with early stopping
+        ``valid_loss`` and ``valid_acc``.
+
+    loss_curve_ : list of float
+        Training loss of each epoch.
+
+    validation_loss_curve_ : list of float
+        Validation loss of each epoch; only with ``early_stopping``.
+
+    best_validation_loss_ : float
+        Lowest validation loss; only with ``early_stopping``.
+
+    n_epochs_ : int
+        Epochs run.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's own, on NumPy.
+
+    Examples
+    --------
+    >>> from skfashion import FeedForwardClassifier
+    >>> from skfashion.datasets import load_fashion_mnist_sample
+    >>> X, y = load_fashion_mnist_sample(return_X_y=True)
+    >>> clf = FeedForwardClassifier(max_epochs=3, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape, clf.predict_proba(X[:3]).shape
+    ((3,), (3, 10))
+    """
+
+    _net_class = ClassifierNet
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(512, 256, 128),
+        *,
+        activation="relu",
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=1e-4,
+        batch_size=128,
+        max_epochs=50,
+        batch_norm=True,
+        dropout=0.3,
+        lr_schedule="step",
+        lr_step_size=20,
+        lr_gamma=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        random_state=None,
+        device="auto",
+        callbacks=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.lr_schedule = lr_schedule
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.device = device
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    def _module_and_kwargs(self, X, y):
+        return ClassifierModule, dict(
+            n_features=X.shape[1],
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            n_classes=len(self.classes_),
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    def _extra_callbacks(self):
+        scorings = [("train_acc", True)]
+        if self.early_stopping:
+            scorings.append(("valid_acc", False))
+        return [
+            (
+                name,
+                EpochScoring(
+                    _accuracy_of_logits,
+                    lower_is_better=False,
+                    on_train=on_train,
+                    name=name,
+                    use_caching=True,
+                ),
+            )
+            for name, on_train in scorings
+        ]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, cast to float32.
+
+        y : array-like of shape (n_samples,)
+            Class labels, of any kind.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "FeedForwardClassifier needs samples of at least 2 classes; got 1 "
+                f"class ({self.classes_[0]!r})."
+            )
+        self._check_fit_size(len(X))
+        return self._fit_net(_as_tensor_ready(X), y_encoded.astype(np.int64))
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "forward").numpy()
+
+    def decision_function(self, X):
+        """The logits: one unnormalised score per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The logits; for two classes, as scikit-learn's binary classifiers
+            do, one score per sample (the second class's logit minus the
+            first's), positive for ``classes_[1]``.
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities, the softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype float64
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._logits(X)  # checks first that the model is fitted
+        return self.classes_[logits.argmax(axis=1)]
+
+    def extract_features(self, X):
+        """The activations of the last hidden layer, in evaluation mode.
+
+        A learned representation of the data: the feature space of the
+        Frechet distance in :mod:`skfashion.metrics`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "features").numpy().astype(np.float32)

@@ -1,0 +1,248 @@
+"""The skorch engine: nets that train the modules of ``_modules.py``.
+
+skorch's default data path builds a ``Dataset`` and a ``DataLoader`` that
+fetches one sample at a time through ``__getitem__`` and collates the batch,
+which costs about 40% of an epoch on these small fully connected models. Data
+that fits in memory goes instead to the network as whole-batch slices of one
+tensor: ``InMemoryDataset`` holds the tensors and ``InMemoryBatchIterator`` cuts
+them.
+
+The nets customise skorch through its documented hooks only: ``get_dataset``,
+``infer`` (input noise), ``get_loss`` (reconstruction, code penalty, KL) and
+``train_step`` (stop on a non-finite loss). No scikit-learn estimator API here:
+the estimators in ``_autoencoder.py`` and ``_classifier.py`` are the faces.
+"""
+
+import copy
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNet
+from skorch.utils import to_tensor
+
+
+class InMemoryDataset(torch.utils.data.Dataset):
+    """Inputs ``X`` (n, d) and optional targets ``y`` (n,) as CPU tensors.
+
+    Indexing with an index tensor or a slice returns a whole batch at once.
+    """
+
+    def __init__(self, X, y=None):
+        self.X = torch.as_tensor(X)
+        self.y = None if y is None else torch.as_tensor(y)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        return self.X[index], None if self.y is None else self.y[index]
+
+    def subset(self, index):
+        """A new dataset holding the rows ``index`` (an array of positions)."""
+        index = torch.as_tensor(np.asarray(index), dtype=torch.long)
+        return InMemoryDataset(*(t[index] for t in (self.X, self.y) if t is not None))
+
+
+class InMemoryBatchIterator:
+    """Iterate over an ``InMemoryDataset`` in batches of tensor slices.
+
+    Takes the arguments skorch passes to a ``DataLoader`` (``batch_size``,
+    ``shuffle``); the order of a shuffled epoch comes from torch's global
+    generator, which the estimators seed. ``merge_singleton`` folds a last batch
+    of one sample into the batch before it: batch norm cannot train on one
+    sample.
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, merge_singleton=False):
+        if not isinstance(dataset, InMemoryDataset):
+            raise TypeError(
+                f"InMemoryBatchIterator needs an InMemoryDataset, got {type(dataset)}"
+            )
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.merge_singleton = merge_singleton
+
+    def _bounds(self):
+        n, size = len(self.dataset), self.batch_size
+        starts = list(range(0, n, size))
+        if self.merge_singleton and len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        return list(zip(starts, starts[1:] + [n]))
+
+    def __len__(self):
+        return len(self._bounds())
+
+    def __iter__(self):
+        order = torch.randperm(len(self.dataset)) if self.shuffle else None
+        for start, stop in self._bounds():
+            index = slice(start, stop) if order is None else order[start:stop]
+            yield self.dataset[index]
+
+
+class ValidationSplit:
+    """Hold out a fraction of the training data for validation, reproducibly.
+
+    A skorch ``train_split``: called with the dataset (and the targets), returns
+    the training and validation ``InMemoryDataset``. With targets the split is
+    stratified, as in scikit-learn's ``MLPClassifier``, and holds out at least
+    one sample per class; when a class is too rare to stratify, the split is
+    a plain random one.
+    """
+
+    def __init__(self, fraction, random_state):
+        self.fraction = fraction
+        self.random_state = random_state
+
+    def __call__(self, dataset, y=None, **fit_params):
+        from sklearn.model_selection import train_test_split
+
+        n_samples = len(dataset)
+        n_valid = math.ceil(self.fraction * n_samples)
+        stratify = None
+        if y is not None:
+            y = np.asarray(y)
+            classes, counts = np.unique(y, return_counts=True)
+            if counts.min() >= 2 and n_samples - len(classes) >= len(classes):
+                stratify = y
+                n_valid = max(n_valid, len(classes))
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"early_stopping holds out validation_fraction={self.fraction} of "
+                f"the data, which leaves nothing to train on with n_samples="
+                f"{n_samples}. Use more samples or early_stopping=False."
+            )
+        train, valid = train_test_split(
+            np.arange(n_samples),
+            test_size=n_valid,
+            random_state=self.random_state,
+            stratify=stratify,
+        )
+        return dataset.subset(train), dataset.subset(valid)
+
+
+class InMemoryNet(NeuralNet):
+    """A skorch ``NeuralNet`` fed with whole-batch tensor slices.
+
+    The base of the nets below: arrays become an ``InMemoryDataset``, a
+    non-finite training loss stops the fit with an error, and ``apply`` runs any
+    method of the module over data in evaluation mode.
+    """
+
+    def __init__(self, module, *args, **kwargs):
+        kwargs.setdefault("iterator_train", InMemoryBatchIterator)
+        kwargs.setdefault("iterator_valid", InMemoryBatchIterator)
+        kwargs.setdefault("iterator_train__shuffle", True)
+        kwargs.setdefault("iterator_train__merge_singleton", True)
+        kwargs.setdefault("dataset", InMemoryDataset)
+        super().__init__(module, *args, **kwargs)
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, InMemoryDataset):
+            return X
+        return InMemoryDataset(X, y)
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        loss = step["loss"].item()
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"The training loss became {loss} in epoch {len(self.history)}: "
+                "training diverged. Lower learning_rate, check that the input "
+                "is scaled (e.g. to [0, 1]), or add weight_decay."
+            )
+        return step
+
+    def apply(self, X, method="forward"):
+        """Run ``module_.<method>`` over ``X`` in batches, in evaluation mode.
+
+        Returns a float64 CPU tensor, or a tuple of them when the method
+        returns a tuple. Inference runs in float64 on a copy of the module:
+        float32 matrix products accumulate in an order that depends on how
+        many rows share the batch, which moves each output by ~1e-7; in
+        float64 the result for a row does not depend on the rows batched with
+        it, to well below the precision of the float32 weights.
+        """
+        self.check_is_fitted()
+        module = copy.deepcopy(self.module_).double().eval()
+        function = getattr(module, method)
+        iterator = self.get_iterator(self.get_dataset(X), training=False)
+        outputs = []
+        with torch.inference_mode():
+            for Xi, _ in iterator:
+                out = function(Xi.to(self.device, torch.float64))
+                if isinstance(out, tuple):
+                    outputs.append(tuple(o.cpu() for o in out))
+                else:
+                    outputs.append(out.cpu())
+        if isinstance(outputs[0], tuple):
+            return tuple(map(torch.cat, zip(*outputs)))
+        return torch.cat(outputs)
+
+
+def reconstruction_loss(reconstruction, X, loss="mse"):
+    """Mean over samples and pixels of the squared error or binary cross-entropy."""
+    if loss == "bce":
+        return F.binary_cross_entropy(reconstruction, X)
+    return F.mse_loss(reconstruction, X)
+
+
+class AutoencoderNet(InMemoryNet):
+    """Trains a module whose forward returns ``(reconstruction, code, ...)``.
+
+    The target is the input itself: ``get_loss`` compares the reconstruction
+    with the clean batch ``X`` (the noise of a denoising autoencoder is added
+    in ``infer``, to the network's input only), adds ``l1_activity`` times the
+    mean L1 norm of the codes and, for a variational module (whose forward also
+    returns the log variance), ``beta`` times the KL divergence to N(0, I).
+
+    Parameters
+    ----------
+    loss : {'mse', 'bce'}
+        Reconstruction loss, averaged over samples and pixels.
+    l1_activity : float
+        Weight of the L1 penalty on the code (a sparse autoencoder).
+    noise : float
+        Standard deviation of the Gaussian noise added to the training inputs.
+    beta : float
+        Weight of the KL term of a variational autoencoder.
+    """
+
+    def __init__(
+        self, module, *args, loss="mse", l1_activity=0.0, noise=0.0, beta=1.0, **kwargs
+    ):
+        super().__init__(module, *args, criterion=torch.nn.Identity, **kwargs)
+        self.loss = loss
+        self.l1_activity = l1_activity
+        self.noise = noise
+        self.beta = beta
+
+    def infer(self, x, **fit_params):
+        if self.noise > 0 and self.module_.training:
+            x = to_tensor(x, device=self.device)
+            x = x + self.noise * torch.randn_like(x)
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        reconstruction, code, *rest = y_pred
+        X = to_tensor(X, device=self.device)
+        loss = reconstruction_loss(reconstruction, X, self.loss)
+        if self.l1_activity > 0:
+            loss = loss + self.l1_activity * code.abs().sum(dim=1).mean()
+        if rest:  # variational: code is the posterior mean, rest[0] its log var
+            (log_var,) = rest
+            # KL(N(mu, sigma^2) || N(0, 1)) summed over the code, mean over the
+            # batch, divided by the number of pixels to match the per-pixel
+            # mean of the reconstruction term: the ELBO per pixel.
+            kl = 0.5 * (code.pow(2) + log_var.exp() - 1 - log_var).sum(dim=1).mean()
+            loss = loss + self.beta * kl / X.shape[1]
+        return loss
+
+
+class ClassifierNet(InMemoryNet):
+    """Trains a module that returns class logits, with cross-entropy."""
+
+    def __init__(self, module, *args, **kwargs):
+        super().__init__(module, *args, criterion=torch.nn.CrossEntropyLoss, **kwargs)
