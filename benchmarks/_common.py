@@ -1,0 +1,108 @@
+"""What the benchmark scripts share: their data, their arguments and their output."""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from skfashion.datasets import (
+    fetch_fashion_mnist,
+    fetch_mnist,
+    load_fashion_mnist_sample,
+    load_mnist_sample,
+)
+
+_FULL = {"mnist": fetch_mnist, "fashion-mnist": fetch_fashion_mnist}
+_SAMPLE = {"mnist": load_mnist_sample, "fashion-mnist": load_fashion_mnist_sample}
+
+
+def parser(description, datasets=("mnist", "fashion-mnist"), default="fashion-mnist"):
+    """An argparse parser with the options every benchmark takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--dataset", choices=datasets, default=default)
+    p.add_argument(
+        "--quick", action="store_true", help="a small run on the bundled sample"
+    )
+    p.add_argument("--output", default="results", help="folder for JSON/Markdown/PNG")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    return p
+
+
+def load(dataset, quick):
+    """(X_train, y_train, X_test, y_test, source): full data, else the sample."""
+    if not quick:
+        try:
+            train = _FULL[dataset](subset="train", download_if_missing=False)
+            test = _FULL[dataset](subset="test", download_if_missing=False)
+            return train.data, train.target, test.data, test.target, "full"
+        except OSError as exc:
+            print(f"full {dataset} not found ({exc}); using the bundled sample")
+    train = _SAMPLE[dataset](subset="train")
+    test = _SAMPLE[dataset](subset="test")
+    return train.data, train.target, test.data, test.target, "sample"
+
+
+def machine():
+    """A line that says where the figures were measured."""
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def markdown_table(rows, columns):
+    """A Markdown table of dicts, with the given columns in order."""
+
+    def cell(value):
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += [
+        "| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def write_results(output, name, results, markdown):
+    """Write ``name.json`` and ``name.md`` into ``output``, each atomically."""
+    os.makedirs(output, exist_ok=True)
+    for suffix, text in (
+        (".json", json.dumps(_jsonable(results), indent=2) + "\n"),
+        (".md", markdown + "\n"),
+    ):
+        path = os.path.join(output, name + suffix)
+        with open(path + ".part", "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(path + ".part", path)
+    print(markdown)
+    print(f"\nwritten: {os.path.join(output, name)}.json and .md")
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds``."""
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
