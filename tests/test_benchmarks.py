@@ -53,5 +53,5 @@ def test_bench_speed(tmp_path):
     "script", sorted(f for f in os.listdir(BENCHMARKS) if f.startswith("bench_"))
 )
 def test_every_benchmark_has_a_quick_test(script):
-    tested = {"bench_defaults.py", "bench_speed.py"}
+    tested = {"bench_defaults.py", "bench_speed.py", "bench_encoded_classifiers.py"}
     assert script in tested, f"add a --quick test for {script}"
