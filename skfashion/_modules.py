@@ -42,6 +42,24 @@ def _last_width(n_features, hidden_layer_sizes):
     return hidden_layer_sizes[-1] if hidden_layer_sizes else n_features
 
 
+def mirrored_decoder(
+    n_components,
+    hidden_layer_sizes,
+    n_features,
+    activation,
+    output_activation,
+    batch_norm,
+    dropout,
+):
+    """The decoder of an encoder with these hidden layers: (n, k) -> (n, d)."""
+    hidden = list(hidden_layer_sizes)[::-1]
+    return nn.Sequential(
+        hidden_layers([n_components, *hidden], activation, batch_norm, dropout),
+        nn.Linear(_last_width(n_components, hidden), n_features),
+        ACTIVATIONS[output_activation](),
+    )
+
+
 class AutoencoderModule(nn.Module):
     """An encoder to a linear code of size k, and the mirrored decoder.
 
@@ -67,12 +85,14 @@ class AutoencoderModule(nn.Module):
             hidden_layers([n_features, *hidden], activation, batch_norm, dropout),
             nn.Linear(_last_width(n_features, hidden), n_components),
         )
-        self.decoder = nn.Sequential(
-            hidden_layers(
-                [n_components, *hidden[::-1]], activation, batch_norm, dropout
-            ),
-            nn.Linear(_last_width(n_components, hidden[::-1]), n_features),
-            ACTIVATIONS[output_activation](),
+        self.decoder = mirrored_decoder(
+            n_components,
+            hidden,
+            n_features,
+            activation,
+            output_activation,
+            batch_norm,
+            dropout,
         )
 
     def encode(self, x):  # (n, d) -> (n, k)
@@ -114,12 +134,14 @@ class VariationalAutoencoderModule(nn.Module):
         )
         self.mean = nn.Linear(width, n_components)
         self.log_var = nn.Linear(width, n_components)
-        self.decoder = nn.Sequential(
-            hidden_layers(
-                [n_components, *hidden[::-1]], activation, batch_norm, dropout
-            ),
-            nn.Linear(_last_width(n_components, hidden[::-1]), n_features),
-            ACTIVATIONS[output_activation](),
+        self.decoder = mirrored_decoder(
+            n_components,
+            hidden,
+            n_features,
+            activation,
+            output_activation,
+            batch_norm,
+            dropout,
         )
 
     def encode(self, x):  # (n, d) -> (n, k): the posterior mean
