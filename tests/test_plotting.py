@@ -1,0 +1,119 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
+
+from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder  # noqa: E402
+from skfashion.datasets import load_fashion_mnist_sample  # noqa: E402
+from skfashion.plotting import (  # noqa: E402
+    ClassDistributionDisplay,
+    LatentSpaceDisplay,
+    LearningCurveDisplay,
+    MisclassifiedDisplay,
+    ReconstructionDisplay,
+    SamplesDisplay,
+)
+from skfashion.plotting._grid import mosaic  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def data():
+    train = load_fashion_mnist_sample()
+    X, y = train.data[:600], train.target[:600]
+    ae = Autoencoder((64,), 8, max_epochs=3, random_state=0).fit(X)
+    clf = FeedForwardClassifier(
+        (64,), max_epochs=3, early_stopping=True, random_state=0
+    ).fit(X, y)
+    return X, y, train.target_names, ae, clf
+
+
+def test_mosaic_places_each_image_in_its_cell():
+    images = np.arange(4 * 9).reshape(4, 9).astype(float)
+    grid = mosaic(images, n_cols=3, image_shape=(3, 3), pad=1, fill=-1)
+    assert grid.shape == (2 * 4 + 1, 3 * 4 + 1)
+    np.testing.assert_array_equal(grid[1:4, 1:4], images[0].reshape(3, 3))
+    np.testing.assert_array_equal(grid[5:8, 1:4], images[3].reshape(3, 3))
+    assert (grid[5:8, 5:8] == -1).all()  # empty cell
+
+
+def test_reconstruction_display_shows_originals_above_reconstructions(data):
+    X, _, _, ae, _ = data
+    display = ReconstructionDisplay.from_estimator(ae, X)
+    assert display.originals.shape == (15, 784)
+    drawn = display.image_.get_array()
+    np.testing.assert_allclose(drawn[2:30, 2:30], X[0].reshape(28, 28))
+    np.testing.assert_allclose(
+        drawn[32:60, 2:30], ae.reconstruct(X[:1])[0].reshape(28, 28), atol=1e-6
+    )
+    assert f"{display.error:.4f}" in display.ax_.get_title()
+    assert display.error == pytest.approx(-ae.score(X[:15]))
+    fig, ax = plt.subplots()
+    assert ReconstructionDisplay.from_estimator(ae, X, n_images=4, ax=ax).ax_ is ax
+
+
+def test_samples_display(data):
+    X = data[0]
+    vae = VariationalAutoencoder((32,), 4, max_epochs=2, random_state=0).fit(X)
+    display = SamplesDisplay.from_estimator(vae, n_samples=12, random_state=0)
+    np.testing.assert_array_equal(display.images, vae.sample(12, random_state=0))
+    assert display.image_.get_array().shape == (2 * 30 + 2, 8 * 30 + 2)
+    fitted = SamplesDisplay.from_estimator(data[3], 4, distribution="standard")
+    assert "distribution=standard" in fitted.ax_.get_title()
+
+
+def test_misclassified_display_titles_predicted_over_true(data):
+    X, y, names, _, clf = data
+    display = MisclassifiedDisplay.from_estimator(clf, X, y, target_names=names)
+    predicted = clf.predict(X)
+    wrong = np.flatnonzero(predicted != y)[:20]
+    expected = [f"{names[predicted[i]]} / {names[y[i]]}" for i in wrong]
+    assert [t.get_text() for t in display.texts_] == expected
+
+
+def test_learning_curves_from_history(data):
+    _, _, _, ae, clf = data
+    display = LearningCurveDisplay.from_estimator(clf)
+    assert set(display.lines_) == {"train_loss", "valid_loss", "train_acc", "valid_acc"}
+    assert len(display.axes_) == 2
+    np.testing.assert_allclose(
+        display.lines_["train_loss"].get_ydata(), clf.loss_curve_
+    )
+    ae_display = LearningCurveDisplay.from_estimator(ae)
+    assert list(ae_display.lines_) == ["train_loss"] and len(ae_display.axes_) == 1
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_latent_space_display(data, method):
+    X, y, names, ae, _ = data
+    display = LatentSpaceDisplay.from_estimator(
+        ae, X[:200], y[:200], method=method, target_names=names, random_state=0
+    )
+    legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert legend == [names[label] for label in np.unique(y[:200])]
+    assert sum(len(c.get_offsets()) for c in display.collections_) == 200
+    with pytest.raises(ValueError, match="method"):
+        LatentSpaceDisplay.from_estimator(ae, X, y, method="umap")
+
+
+def test_class_distribution_display(data):
+    _, y, names, _, _ = data
+    display = ClassDistributionDisplay.from_targets(y, target_names=names)
+    assert [b.get_height() for b in display.bars_] == list(np.bincount(y))
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == names
+
+
+def test_confusion_matrix_is_scikit_learns_with_class_names(data):
+    X, y, names, _, clf = data
+    display = ConfusionMatrixDisplay.from_estimator(clf, X, y, display_labels=names)
+    assert display.confusion_matrix.sum() == len(y)
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == names
