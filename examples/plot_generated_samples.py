@@ -1,0 +1,32 @@
+"""
+==================================================
+Generated samples: autoencoder and VAE
+==================================================
+
+Decoding random codes. An autoencoder's codes are not distributed as N(0, I),
+so decoding such draws (as the seeds did) gives blurry, samey images; drawing
+from a Gaussian fitted to the training codes does better; a
+:class:`~skfashion.VariationalAutoencoder` is trained so that its prior is
+the code distribution.
+"""
+
+# %%
+import matplotlib.pyplot as plt
+
+from skfashion import Autoencoder, VariationalAutoencoder
+from skfashion.datasets import load_mnist_sample
+from skfashion.plotting import SamplesDisplay
+
+X, _ = load_mnist_sample(return_X_y=True)
+ae = Autoencoder(n_components=16, max_epochs=30, random_state=0).fit(X)
+vae = VariationalAutoencoder(n_components=16, max_epochs=30, random_state=0).fit(X)
+
+# %%
+fig, axes = plt.subplots(3, 1, figsize=(6, 7))
+SamplesDisplay.from_estimator(
+    ae, 16, random_state=0, distribution="standard", ax=axes[0]
+)
+SamplesDisplay.from_estimator(ae, 16, random_state=0, distribution="fitted", ax=axes[1])
+SamplesDisplay.from_estimator(vae, 16, random_state=0, ax=axes[2])
+fig.tight_layout()
+plt.show()
