@@ -49,9 +49,38 @@ def test_bench_speed(tmp_path):
         assert len(case["epoch_times"]["plain"]) == 2
 
 
+def test_bench_encoded_classifiers(tmp_path):
+    out = run("bench_encoded_classifiers.py", tmp_path, "--components", "16")
+    results = json.loads((tmp_path / "encoded_mnist.json").read_text())
+    reps = {r["representation"] for r in results["rows"]}
+    assert reps == {"raw pixels", "PCA-16", "autoencoder-16"}
+    assert len(results["rows"]) == 3 * 4
+    for row in results["rows"]:
+        assert 0.1 < row["accuracy"] <= 1
+        assert row["total_s"] >= row["classifier_fit_s"] + row["classifier_predict_s"]
+    encoded = [r for r in results["rows"] if r["representation"] == "autoencoder-16"]
+    assert all(r["representation_s"] > 0 for r in encoded)
+    assert (tmp_path / "encoded_mnist.png").stat().st_size > 10_000
+    assert "| autoencoder-16 | 1-NN |" in out
+    # the autoencoder's selection mode, on a validation split
+    run("bench_encoded_classifiers.py", tmp_path, "--components", "8", "--select")
+    rows = json.loads((tmp_path / "encoded_selection_mnist.json").read_text())["rows"]
+    assert [r["candidate"] for r in rows] == [0, 1, 2, 3]
+    assert all(0.1 < r["validation 1-NN"] <= 1 for r in rows)
+
+
+def test_bench_generation(tmp_path):
+    run("bench_generation.py", tmp_path, "--dataset", "fashion-mnist")
+    results = json.loads((tmp_path / "generation_fashion-mnist.json").read_text())
+    distances = [r["Frechet distance (classifier features)"] for r in results["rows"]]
+    assert len(distances) == 4 and all(d >= 0 for d in distances)
+    assert distances[0] < min(distances[1:])  # real images are closest
+    assert (tmp_path / "generation_fashion-mnist.png").exists()
+
+
 @pytest.mark.parametrize(
     "script", sorted(f for f in os.listdir(BENCHMARKS) if f.startswith("bench_"))
 )
 def test_every_benchmark_has_a_quick_test(script):
-    tested = {"bench_defaults.py", "bench_speed.py", "bench_encoded_classifiers.py"}
-    assert script in tested, f"add a --quick test for {script}"
+    name = "test_" + script.removesuffix(".py")
+    assert name in globals(), f"add {name}, a --quick run of {script}"

@@ -1,0 +1,112 @@
+"""Frechet distance of generated images to the test images, in a classifier's features.
+
+A ``FeedForwardClassifier`` trained on the training images gives the feature
+space (its last hidden layer), as Inception does for the FID. In it, the
+distance to the official test images of:
+
+(a) as many real training images (the floor: what real data scores);
+(b) samples of a ``VariationalAutoencoder`` (decoded draws from its prior);
+(c) samples of an ``Autoencoder`` from a Gaussian fitted to its training codes;
+(d) the seeds' method: the same autoencoder decoding N(0, I) draws.
+
+    python benchmarks/bench_generation.py --dataset fashion-mnist --output results
+
+Writes ``generation_<dataset>.json``, ``.md`` and a PNG of sample grids.
+"""
+
+import numpy as np
+from _common import Timer, load, machine, markdown_table, parser, write_results
+
+from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
+from skfashion.metrics import frechet_distance
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--n-samples", type=int, default=10000)
+    p.add_argument("--epochs", type=int, default=30, help="of the generators")
+    p.add_argument("--classifier-epochs", type=int, default=20)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n_samples, args.epochs, args.classifier_epochs = 500, 2, 2
+    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    rng = np.random.default_rng(args.seed)
+    n = min(args.n_samples, len(X_test), len(X))
+    reference = X_test[:n]
+    with Timer() as t_clf:
+        features = FeedForwardClassifier(
+            max_epochs=args.classifier_epochs, random_state=args.seed
+        ).fit(X, y)
+    with Timer() as t_vae:
+        vae = VariationalAutoencoder(
+            max_epochs=args.epochs, random_state=args.seed
+        ).fit(X)
+    with Timer() as t_ae:
+        ae = Autoencoder(max_epochs=args.epochs, random_state=args.seed).fit(X)
+    sets = {
+        "real training images (floor)": X[rng.choice(len(X), n, replace=False)],
+        "VAE, prior N(0, I)": vae.sample(n, random_state=args.seed),
+        "autoencoder, fitted Gaussian": ae.sample(n, random_state=args.seed),
+        "autoencoder, N(0, I) (the seeds')": ae.sample(
+            n, random_state=args.seed, distribution="standard"
+        ),
+    }
+    rows = []
+    for name, images in sets.items():
+        rows.append(
+            {
+                "images": name,
+                "Frechet distance (classifier features)": frechet_distance(
+                    reference, images, features
+                ),
+                "Frechet distance (pixels)": frechet_distance(reference, images),
+            }
+        )
+        print(rows[-1], flush=True)
+    seeds = rows[-1]["Frechet distance (classifier features)"]
+    vae_fd = rows[1]["Frechet distance (classifier features)"]
+    results = {
+        "dataset": args.dataset,
+        "data": source,
+        "machine": machine(),
+        "n_images": n,
+        "classifier_test_accuracy": features.score(X_test, y_test),
+        "fit_seconds": {
+            "classifier": t_clf.seconds,
+            "vae": t_vae.seconds,
+            "autoencoder": t_ae.seconds,
+        },
+        "vae_over_seeds": vae_fd / seeds,
+        "rows": rows,
+    }
+    md = (
+        f"Frechet distance to {n} {args.dataset} test images ({source} data), "
+        f"seed {args.seed}; feature space: last hidden layer of a "
+        f"FeedForwardClassifier (test accuracy "
+        f"{results['classifier_test_accuracy']:.4f}); generators trained "
+        f"{args.epochs} epochs. VAE / seeds' method: {vae_fd / seeds:.2f}. "
+        f"{results['machine']}\n\n" + markdown_table(rows, list(rows[0]))
+    )
+    write_results(args.output, f"generation_{args.dataset}", results, md)
+    plot_grids(sets, args)
+
+
+def plot_grids(sets, args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skfashion.plotting import SamplesDisplay
+
+    fig, axes = plt.subplots(len(sets), 1, figsize=(7, 2.2 * len(sets)))
+    for ax, (name, images) in zip(axes, sets.items()):
+        SamplesDisplay(images[:16], title=name).plot(ax=ax, n_cols=16)
+    fig.tight_layout()
+    path = f"{args.output}/generation_{args.dataset}.png"
+    fig.savefig(path, dpi=100)
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
