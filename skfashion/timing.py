@@ -146,7 +146,8 @@ def time_pipeline(pipeline, X_train, y_train, X_test, y_test, *, scoring=None):
     >>> X, y = load_mnist_sample(return_X_y=True)
     >>> X_test, y_test = load_mnist_sample(subset="test", return_X_y=True)
     >>> timing = time_pipeline(
-    ...     make_pipeline(PCA(64), KNeighborsClassifier(1)), X, y, X_test, y_test
+    ...     make_pipeline(PCA(64, random_state=0), KNeighborsClassifier(1)),
+    ...     X, y, X_test, y_test,
     ... )
     >>> [step.name for step in timing.steps]
     ['pca', 'kneighborsclassifier']
