@@ -28,6 +28,22 @@ CANDIDATES = {
             {"loss": "bce"},
             {"hidden_layer_sizes": (512,), "batch_size": 64, "learning_rate": 2e-3},
             {"hidden_layer_sizes": (1024,), "learning_rate": 2e-3},
+            # round 3: capacity helped most (0.0061); add a decay to settle
+            {
+                "hidden_layer_sizes": (1024,),
+                "learning_rate": 2e-3,
+                "lr_schedule": "step",
+                "lr_step_size": 10,
+                "lr_gamma": 0.3,
+            },
+            {
+                "hidden_layer_sizes": (1024,),
+                "batch_size": 64,
+                "learning_rate": 2e-3,
+                "lr_schedule": "step",
+                "lr_step_size": 10,
+                "lr_gamma": 0.3,
+            },
         ],
     ),
     "classifier": (

@@ -78,6 +78,28 @@ def test_bench_generation(tmp_path):
     assert (tmp_path / "generation_fashion-mnist.png").exists()
 
 
+def test_bench_grid_search(tmp_path):
+    out = run("bench_grid_search.py", tmp_path)
+    results = json.loads((tmp_path / "grid_search_mnist.json").read_text())
+    sweeps = results["sweeps"]
+    assert set(sweeps) == {
+        "autoencoder",
+        "classifier",
+        "unsupervised",
+        "halving",
+        "cache",
+    }
+    assert sweeps["autoencoder"]["configurations"] == 4
+    assert 0.1 < sweeps["autoencoder"]["test_score_of_best"] <= 1
+    assert sweeps["unsupervised"]["best_cv_score"] < 0  # negative reconstruction error
+    uncached, cached = sweeps["cache"]
+    assert uncached["autoencoder fits"] == 5 * 2 + 1
+    assert cached["autoencoder fits"] == 2 + 1
+    assert (tmp_path / "grid_search_mnist_autoencoder_cv_results.csv").exists()
+    assert (tmp_path / "grid_search_mnist_autoencoder.png").exists()
+    assert "successive halving" in out
+
+
 @pytest.mark.parametrize(
     "script", sorted(f for f in os.listdir(BENCHMARKS) if f.startswith("bench_"))
 )

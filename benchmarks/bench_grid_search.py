@@ -1,0 +1,372 @@
+"""Hyperparameter searches over the estimators, on one machine or a Dask cluster.
+
+Sweeps (``--sweep``, default all), each on a stratified ``--n-train`` subset of
+the training images, scored by cross-validation (``--cv``) and never by the
+test set; the best configuration of a supervised sweep is then scored once on
+the official test set:
+
+- ``autoencoder``: GridSearchCV over Pipeline([Autoencoder, 1-NN]), 96
+  configurations of learning rate, hidden sizes, code size (64/144), batch
+  size, epochs and activation, ranked by cross-validated 1-NN accuracy;
+- ``classifier``: learning rate, batch size, epochs and dropout of the
+  FeedForwardClassifier;
+- ``unsupervised``: the Autoencoder alone, ranked by its ``score`` (negative
+  reconstruction error);
+- ``halving``: HalvingGridSearchCV with the epochs as the resource against the
+  full grid at the largest number of epochs: same winner? how much faster?
+- ``cache``: a search over the 1-NN's neighbours with and without
+  ``Pipeline(memory=...)``, counting the autoencoder fits.
+
+``--n-jobs`` runs candidates in parallel with joblib (torch is capped so that
+workers x threads never exceed the cores); ``--backend dask`` runs them on a
+``LocalCluster`` (``--scheduler ADDRESS`` joins an existing cluster instead).
+
+    python benchmarks/bench_grid_search.py --dataset mnist --output results
+"""
+
+import csv
+import os
+import tempfile
+
+import joblib
+import numpy as np
+from _common import Timer, load, machine, markdown_table, parser, write_results
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from skorch.callbacks import Callback
+
+from skfashion import Autoencoder, FeedForwardClassifier
+
+SWEEPS = ("autoencoder", "classifier", "unsupervised", "halving", "cache")
+
+
+class CountFits(Callback):
+    """Appends a line to a file at each training run (works across processes)."""
+
+    def __init__(self, path=None):
+        self.path = path
+
+    def on_train_begin(self, net, **kwargs):
+        with open(self.path, "a") as f:
+            f.write("fit\n")
+
+
+def autoencoder_sweep(seed, quick):
+    pipe = Pipeline(
+        [("ae", Autoencoder(random_state=seed)), ("knn", KNeighborsClassifier(1))]
+    )
+    grid = {
+        "ae__learning_rate": [1e-3, 3e-3],
+        "ae__hidden_layer_sizes": [(128,), (256,), (256, 128)],
+        "ae__n_components": [64, 144],
+        "ae__batch_size": [64, 128],
+        "ae__max_epochs": [1, 2] if quick else [3, 6],
+        "ae__activation": ["relu", "elu"],
+    }
+    return pipe, grid
+
+
+def classifier_sweep(seed, quick):
+    grid = {
+        "learning_rate": [1e-3, 3e-3],
+        "batch_size": [64, 256],
+        "max_epochs": [1, 2] if quick else [5, 10],
+        "dropout": [0.1, 0.3],
+    }
+    return FeedForwardClassifier(random_state=seed, lr_schedule=None), grid
+
+
+def unsupervised_sweep(seed, quick):
+    grid = {
+        "hidden_layer_sizes": [(128,), (256,), (512,)],
+        "n_components": [64, 144],
+        "learning_rate": [1e-3, 3e-3],
+    }
+    return Autoencoder(max_epochs=2 if quick else 6, random_state=seed), grid
+
+
+def shrink(grid):
+    """For --quick: two values of the first two parameters, one of the others."""
+    return {k: v[:2] if i < 2 else v[:1] for i, (k, v) in enumerate(grid.items())}
+
+
+def run_search(search, X, y, backend):
+    """Fit a search under the chosen joblib backend; return (search, seconds)."""
+    with Timer() as t:
+        with joblib.parallel_backend(backend) if backend else _nothing():
+            search.fit(X, y)
+    return search, t.seconds
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def top_rows(search, n=5):
+    results = search.cv_results_
+    order = np.argsort(results["rank_test_score"])[:n]
+    return [
+        {
+            "rank": int(results["rank_test_score"][i]),
+            "mean cv score": float(results["mean_test_score"][i]),
+            "std": float(results["std_test_score"][i]),
+            **{k.split("__")[-1]: str(v) for k, v in results["params"][i].items()},
+        }
+        for i in order
+    ]
+
+
+def write_cv_results(search, path):
+    results = search.cv_results_
+    keys = [k for k in results if not k.startswith("split")]
+    with open(path + ".part", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(keys)
+        for i in range(len(results["params"])):
+            writer.writerow([results[k][i] for k in keys])
+    os.replace(path + ".part", path)
+
+
+def plot_landscape(search, x_param, y_param, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    params, scores = search.cv_results_["params"], search.cv_results_["mean_test_score"]
+    xs = sorted({str(p[x_param]) for p in params})
+    ys = sorted({str(p[y_param]) for p in params})
+    best = np.full((len(ys), len(xs)), np.nan)
+    for p, s in zip(params, scores):
+        i, j = ys.index(str(p[y_param])), xs.index(str(p[x_param]))
+        best[i, j] = np.nanmax([best[i, j], s])
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    image = ax.imshow(best, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(x_param)
+    ax.set_ylabel(y_param)
+    for (i, j), v in np.ndenumerate(best):
+        ax.text(j, i, f"{v:.3f}", ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(image, label="best mean cv score")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0], default="mnist")
+    p.add_argument("--sweep", choices=[*SWEEPS, "all"], nargs="+", default=["all"])
+    p.add_argument("--n-train", type=int, default=6000)
+    p.add_argument("--cv", type=int, default=3)
+    p.add_argument("--n-jobs", type=int, default=None)
+    p.add_argument("--backend", choices=["loky", "dask"], default=None)
+    p.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
+    args = p.parse_args(argv)
+    sweeps = SWEEPS if "all" in args.sweep else args.sweep
+    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    if args.quick:
+        args.n_train, args.cv = min(args.n_train, 600), 2
+    if args.n_train < len(X):
+        X, _, y, _ = train_test_split(
+            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
+        )
+    client = None
+    if args.backend == "dask" or args.scheduler:
+        from distributed import Client, LocalCluster
+
+        if args.scheduler:
+            client = Client(args.scheduler)
+        else:
+            client = Client(LocalCluster(processes=True, dashboard_address=None))
+        args.backend = "dask"
+        print(f"Dask: {client}")
+    os.makedirs(args.output, exist_ok=True)
+    stem = os.path.join(args.output, f"grid_search_{args.dataset}")
+    results = {
+        "dataset": args.dataset,
+        "data": source,
+        "n_train": len(X),
+        "cv": args.cv,
+        "n_jobs": args.n_jobs,
+        "backend": args.backend or "none",
+        "machine": machine(),
+        "sweeps": {},
+    }
+    md = [
+        f"Searches on {len(X)} {args.dataset} training images ({source} data), "
+        f"{args.cv}-fold cv, n_jobs={args.n_jobs}, backend {results['backend']}; "
+        f"{results['machine']}"
+    ]
+    makers = {
+        "autoencoder": autoencoder_sweep,
+        "classifier": classifier_sweep,
+        "unsupervised": unsupervised_sweep,
+    }
+    for sweep in [s for s in sweeps if s in makers]:
+        estimator, grid = makers[sweep](args.seed, args.quick)
+        if args.quick:
+            grid = shrink(grid)
+        search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs)
+        search, seconds = run_search(
+            search, X, None if sweep == "unsupervised" else y, args.backend
+        )
+        n_fits = len(search.cv_results_["params"]) * args.cv
+        entry = {
+            "configurations": len(search.cv_results_["params"]),
+            "seconds": seconds,
+            "fits_per_second": n_fits / seconds,
+            "best_params": {k: str(v) for k, v in search.best_params_.items()},
+            "best_cv_score": search.best_score_,
+            "top": top_rows(search),
+        }
+        if sweep != "unsupervised":  # the test set, once, for the winner
+            entry["test_score_of_best"] = search.score(X_test, y_test)
+        results["sweeps"][sweep] = entry
+        write_cv_results(search, f"{stem}_{sweep}_cv_results.csv")
+        x_param, y_param = list(grid)[:2]
+        plot_landscape(
+            search,
+            x_param,
+            y_param,
+            f"{stem}_{sweep}.png",
+            f"{args.dataset}: {sweep} sweep",
+        )
+        md.append(
+            f"\n### {sweep} sweep: {entry['configurations']} configurations, "
+            f"{seconds:.0f} s, {entry['fits_per_second']:.2f} fits/s; best cv "
+            f"{search.best_score_:.4f}"
+            + (
+                f", test {entry['test_score_of_best']:.4f}"
+                if "test_score_of_best" in entry
+                else ""
+            )
+            + "\n\n"
+            + markdown_table(entry["top"], list(entry["top"][0]))
+        )
+        print(md[-1], flush=True)
+    if "halving" in sweeps:
+        md.append(halving(args, X, y, results))
+    if "cache" in sweeps:
+        md.append(cache(args, X, y, results))
+    write_results(args.output, f"grid_search_{args.dataset}", results, "\n".join(md))
+    if client is not None:
+        client.close()
+
+
+def halving(args, X, y, results):
+    """Successive halving on the epochs against the full grid at max epochs."""
+    max_epochs = 2 if args.quick else 8
+    grid = {
+        "ae__learning_rate": [1e-3, 3e-3, 1e-2],
+        "ae__hidden_layer_sizes": [(128,), (256,), (256, 128)],
+        "ae__n_components": [64, 144],
+    }
+    if args.quick:
+        grid = shrink(grid)
+    pipe = Pipeline(
+        [
+            ("ae", Autoencoder(max_epochs=max_epochs, random_state=args.seed)),
+            ("knn", KNeighborsClassifier(1)),
+        ]
+    )
+    full, full_s = run_search(
+        GridSearchCV(pipe, grid, cv=args.cv, n_jobs=args.n_jobs), X, y, args.backend
+    )
+    halving_search = HalvingGridSearchCV(
+        pipe,
+        grid,
+        resource="ae__max_epochs",
+        min_resources=1,
+        max_resources=max_epochs,
+        factor=2,
+        cv=args.cv,
+        n_jobs=args.n_jobs,
+        random_state=args.seed,
+    )
+    halved, halved_s = run_search(halving_search, X, y, args.backend)
+    entry = {
+        "full_best": str(full.best_params_),
+        "full_seconds": full_s,
+        "full_best_cv": full.best_score_,
+        "halving_best": str(halved.best_params_),
+        "halving_seconds": halved_s,
+        "same_winner": {
+            k: v for k, v in halved.best_params_.items() if k != "ae__max_epochs"
+        }
+        == full.best_params_,
+        "speedup": full_s / halved_s,
+    }
+    results["sweeps"]["halving"] = entry
+    text = (
+        f"\n### successive halving on the epochs (1 to {max_epochs}) against the "
+        f"full grid at {max_epochs} epochs, {len(full.cv_results_['params'])} "
+        f"configurations\n\n"
+        + markdown_table(
+            [
+                {"search": "full grid", "seconds": full_s, "best": entry["full_best"]},
+                {
+                    "search": "halving",
+                    "seconds": halved_s,
+                    "best": entry["halving_best"],
+                },
+            ],
+            ["search", "seconds", "best"],
+        )
+        + f"\n\nsame winner: {entry['same_winner']}; "
+        f"speed-up {entry['speedup']:.2f}x"
+    )
+    print(text, flush=True)
+    return text
+
+
+def cache(args, X, y, results):
+    """Autoencoder fits of a search over the 1-NN, with and without a cache."""
+    rows = []
+    for memory in (None, "cache"):
+        with tempfile.TemporaryDirectory() as tmp:
+            counter = os.path.join(tmp, "fits.txt")
+            ae = Autoencoder(
+                max_epochs=2 if args.quick else 5,
+                random_state=args.seed,
+                callbacks=[CountFits(counter)],
+            )
+            pipe = Pipeline(
+                [("ae", ae), ("knn", KNeighborsClassifier())],
+                memory=os.path.join(tmp, "cache") if memory else None,
+            )
+            search = GridSearchCV(
+                pipe,
+                {"knn__n_neighbors": [1, 3, 5, 7, 9]},
+                cv=args.cv,
+                n_jobs=args.n_jobs,
+            )
+            _, seconds = run_search(search, X, y, args.backend)
+            with open(counter) as f:
+                fits = f.read().count("fit")
+        rows.append(
+            {
+                "pipeline memory": memory or "none",
+                "autoencoder fits": fits,
+                "seconds": seconds,
+                "best": str(search.best_params_),
+            }
+        )
+    results["sweeps"]["cache"] = rows
+    text = (
+        "\n### Pipeline(memory=...) in a search over the 1-NN's neighbours (5 "
+        f"candidates, {args.cv} folds)\n\n" + markdown_table(rows, list(rows[0]))
+    )
+    print(text, flush=True)
+    return text
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Searches: cached pipelines, and the same search on a Dask cluster."""
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from skorch.callbacks import Callback
+
+from skfashion import Autoencoder
+from skfashion.datasets import load_mnist_sample
+
+
+class CountFits(Callback):
+    """Counts training runs in a file, so that it works across processes too."""
+
+    def __init__(self, path=None):
+        self.path = path
+
+    def on_train_begin(self, net, **kwargs):
+        with open(self.path, "a") as f:
+            f.write("fit\n")
+
+
+def _fits(path):
+    return path.read_text().count("fit") if path.exists() else 0
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_mnist_sample(return_X_y=True)
+    return X[:400], y[:400]
+
+
+def _search(tmp_path, memory, counter, n_jobs=None):
+    ae = Autoencoder(
+        (32,), 8, max_epochs=2, random_state=0, callbacks=[CountFits(str(counter))]
+    )
+    pipe = Pipeline([("ae", ae), ("knn", KNeighborsClassifier())], memory=memory)
+    grid = {"knn__n_neighbors": [1, 3, 5, 7]}
+    return GridSearchCV(pipe, grid, cv=2, n_jobs=n_jobs)
+
+
+def test_cached_pipeline_fits_each_autoencoder_once_per_fold(data, tmp_path):
+    counter = tmp_path / "uncached.txt"
+    plain = _search(tmp_path, None, counter).fit(*data)
+    assert _fits(counter) == 4 * 2 + 1  # every candidate and fold, and the refit
+    counter = tmp_path / "cached.txt"
+    cached = _search(tmp_path, str(tmp_path / "cache"), counter).fit(*data)
+    assert _fits(counter) == 2 + 1  # once per fold, and the refit
+    np.testing.assert_array_equal(
+        plain.cv_results_["mean_test_score"], cached.cv_results_["mean_test_score"]
+    )
+    assert plain.best_params_ == cached.best_params_
+
+
+def test_search_on_a_dask_cluster_matches_the_sequential_one(data, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    grid = {"ae__n_components": [4, 16], "ae__learning_rate": [1e-3, 1e-2]}
+    pipe = Pipeline(
+        [
+            ("ae", Autoencoder((32,), max_epochs=3, random_state=0)),
+            ("knn", KNeighborsClassifier(1)),
+        ]
+    )
+    sequential = GridSearchCV(pipe, grid, cv=2).fit(*data)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        with joblib.parallel_backend("dask"):
+            on_dask = GridSearchCV(pipe, grid, cv=2, n_jobs=-1).fit(*data)
+    assert on_dask.best_params_ == sequential.best_params_
+    np.testing.assert_array_equal(
+        on_dask.cv_results_["mean_test_score"],
+        sequential.cv_results_["mean_test_score"],
+    )
