@@ -66,8 +66,19 @@ def training_context(seed, device):
 
 
 def resolve_device(device):
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; other names checked."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+        ) from exc
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but torch sees no GPU here; use device='auto' or 'cpu'."
+        )
     return device
 
 

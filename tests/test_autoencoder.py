@@ -262,6 +262,11 @@ def test_device_auto_picks_a_gpu_only_when_there_is_one(monkeypatch, data):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device("auto") == "cuda"
     assert resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="torch sees no GPU"):
+        small(device="cuda").fit(data[0][:50])
+    with pytest.raises(ValueError, match="not a torch device"):
+        small(device="gpu0").fit(data[0][:50])
 
 
 def test_variational_autoencoder_samples_from_the_prior(data):
