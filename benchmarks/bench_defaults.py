@@ -78,6 +78,11 @@ def main(argv=None):
         help="indices of the candidates to compare (default: all)",
     )
     p.add_argument("--no-test", action="store_true", help="validation only")
+    p.add_argument(
+        "--test-only",
+        action="store_true",
+        help="skip the validation runs; train the shipped default and test it",
+    )
     args = p.parse_args(argv)
     X, y, X_test, y_test, source = load(args.dataset, args.quick)
     X_fit, X_val, y_fit, y_val = train_test_split(
@@ -95,6 +100,8 @@ def main(argv=None):
         cls, candidates = CANDIDATES[kind]
         if args.candidates:
             candidates = [candidates[i] for i in args.candidates]
+        if args.test_only:
+            candidates = []
         quick = {"max_epochs": 2} if args.quick else {}
         validation = []
         for params in candidates:
@@ -114,7 +121,7 @@ def main(argv=None):
             )
             print(rows[-1], flush=True)
         key, better = ("mse", min) if kind == "autoencoder" else ("accuracy", max)
-        best = better(validation, key=lambda v: v[1][key])[0]
+        best = better(validation, key=lambda v: v[1][key])[0] if validation else {}
         results["runs"].append(
             {"estimator": kind, "validation": validation, "best_on_validation": best}
         )
