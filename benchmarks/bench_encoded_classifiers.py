@@ -31,8 +31,9 @@ AE_CANDIDATES = [
     dict(hidden_layer_sizes=(512, 256), batch_size=128, learning_rate=2e-3),
     dict(hidden_layer_sizes=(256,), batch_size=256, learning_rate=3e-3),
 ]
-# The autoencoder of the table: the winner of --select (see the README).
-AUTOENCODER = AE_CANDIDATES[1]
+# The autoencoder of the table: the winner of --select on MNIST (validation
+# 1-NN 98.13% with 64 components, 97.97% with 144; see the README).
+AUTOENCODER = AE_CANDIDATES[2]
 
 
 def classifiers(seed):
@@ -98,7 +99,7 @@ def select(args, X, y, source):
 def main(argv=None):
     p = parser(__doc__.splitlines()[0], default="mnist")
     p.add_argument("--components", type=int, nargs="+", default=[64, 144])
-    p.add_argument("--ae-epochs", type=int, default=20)
+    p.add_argument("--ae-epochs", type=int, default=10)
     p.add_argument("--select", action="store_true", help="compare AE_CANDIDATES")
     args = p.parse_args(argv)
     if args.quick:
