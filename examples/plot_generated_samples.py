@@ -18,7 +18,7 @@ from skfashion.datasets import load_mnist_sample
 from skfashion.plotting import SamplesDisplay
 
 X, _ = load_mnist_sample(return_X_y=True)
-ae = Autoencoder(n_components=16, max_epochs=30, random_state=0).fit(X)
+ae = Autoencoder((256,), 16, max_epochs=30, random_state=0).fit(X)
 vae = VariationalAutoencoder(n_components=16, max_epochs=30, random_state=0).fit(X)
 
 # %%

@@ -17,7 +17,7 @@ from skfashion.plotting import LatentSpaceDisplay
 
 train = load_fashion_mnist_sample()
 test = load_fashion_mnist_sample(subset="test")
-ae = Autoencoder(n_components=16, max_epochs=20, random_state=0).fit(train.data)
+ae = Autoencoder((256,), 16, max_epochs=20, random_state=0).fit(train.data)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 5))

@@ -29,7 +29,7 @@ pipelines = {
     "raw pixels": make_pipeline(KNeighborsClassifier(1)),
     "PCA-32": make_pipeline(PCA(32, random_state=0), KNeighborsClassifier(1)),
     "autoencoder-32": make_pipeline(
-        Autoencoder(n_components=32, max_epochs=15, random_state=0),
+        Autoencoder((256,), 32, max_epochs=15, random_state=0),
         KNeighborsClassifier(1),
     ),
 }

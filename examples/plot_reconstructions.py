@@ -5,9 +5,10 @@ Reconstructions: autoencoder against PCA
 
 The first 15 test images above their reconstructions from 32 numbers each, by
 an :class:`~skfashion.Autoencoder` and by PCA, and the autoencoder's learning
-curve. With only the 3,000 sample images, the autoencoder needs many small
-steps to pull ahead of PCA: at the default batch of 128 and 40 epochs it merely
-ties it (test MSE 0.0163 against 0.0157); with batches of 32 it wins (0.0129).
+curve. With only the 3,000 sample images, a 784-256-32 autoencoder needs many
+small steps to pull ahead of PCA: with batches of 128 at a learning rate of
+1e-3 for 40 epochs it merely ties it (test MSE 0.0163 against 0.0157); with
+batches of 32 at 2e-3 it wins (0.0129).
 """
 
 # %%
@@ -25,7 +26,9 @@ X_test, _ = load_fashion_mnist_sample(subset="test", return_X_y=True)
 # Train with early stopping on a validation split, so that the learning curve
 # shows the validation loss too.
 ae = Autoencoder(
+    (256,),
     n_components=32,
+    lr_schedule=None,
     batch_size=32,
     learning_rate=2e-3,
     max_epochs=60,

@@ -24,21 +24,27 @@ class Autoencoder(
     the codes, ``inverse_transform`` decodes codes into images. Training runs
     on skorch (the net is kept as ``net_``) with whole-batch tensor slices.
 
-    The seeds' networks are reached by parameters alone (all Adam 1e-3,
+    The defaults, 784-1024-64 trained 20 epochs with Adam at 2e-3 and the
+    learning rate cut to 0.3x every 10 epochs, were chosen on a validation
+    split of Fashion-MNIST (validation MSE 0.0056, against 0.0074 for the
+    seeds' 784-256-64 trained the same way; see the README). The seeds'
+    networks are reached by parameters alone (all Adam 1e-3, no schedule,
     sigmoid output, decoder mirrored):
 
     - 784-256-64, Fashion-MNIST, 20 epochs (test MSE 0.0066):
-      ``Autoencoder(hidden_layer_sizes=(256,), n_components=64)``, the default;
+      ``Autoencoder((256,), 64, learning_rate=1e-3, lr_schedule=None)``;
     - 784-512-256-128-64, Fashion-MNIST, 25 epochs (test MSE 0.009931):
-      ``Autoencoder(hidden_layer_sizes=(512, 256, 128), max_epochs=25)``;
+      ``Autoencoder((512, 256, 128), 64, learning_rate=1e-3, lr_schedule=None,
+      max_epochs=25)``;
     - 784-144-64, MNIST, batch 64, 20 epochs (test MSE 0.003):
-      ``Autoencoder(hidden_layer_sizes=(144,), batch_size=64)``.
+      ``Autoencoder((144,), 64, learning_rate=1e-3, lr_schedule=None,
+      batch_size=64)``.
 
     A sparse autoencoder is ``l1_activity > 0``, a denoising one ``noise > 0``.
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int or int, default=(256,)
+    hidden_layer_sizes : array-like of int or int, default=(1024,)
         Widths of the encoder's hidden layers; the decoder uses them reversed.
 
     n_components : int, default=64
@@ -62,7 +68,7 @@ class Autoencoder(
         The torch optimizer, with its default settings but for the learning
         rate and weight decay.
 
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=2e-3
         Initial learning rate.
 
     weight_decay : float, default=0.0
@@ -88,14 +94,14 @@ class Autoencoder(
     dropout : float, default=0.0
         Dropout probability after each hidden layer, in training only.
 
-    lr_schedule : {'step'} or None, default=None
+    lr_schedule : {'step'} or None, default='step'
         'step' multiplies the learning rate by ``lr_gamma`` every
         ``lr_step_size`` epochs.
 
-    lr_step_size : int, default=20
+    lr_step_size : int, default=10
         Epochs between two steps of the 'step' schedule.
 
-    lr_gamma : float, default=0.5
+    lr_gamma : float, default=0.3
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
@@ -186,14 +192,14 @@ class Autoencoder(
 
     def __init__(
         self,
-        hidden_layer_sizes=(256,),
+        hidden_layer_sizes=(1024,),
         n_components=64,
         *,
         activation="relu",
         output_activation="sigmoid",
         loss="mse",
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         weight_decay=0.0,
         batch_size=128,
         max_epochs=20,
@@ -201,9 +207,9 @@ class Autoencoder(
         noise=0.0,
         batch_norm=False,
         dropout=0.0,
-        lr_schedule=None,
-        lr_step_size=20,
-        lr_gamma=0.5,
+        lr_schedule="step",
+        lr_step_size=10,
+        lr_gamma=0.3,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,

@@ -223,7 +223,13 @@ def test_early_stopping_and_the_step_schedule(data):
     assert ae.n_epochs_ < 200
     assert len(ae.validation_loss_curve_) == ae.n_epochs_
     assert ae.best_validation_loss_ == min(ae.validation_loss_curve_)
-    ae = small(lr_schedule="step", lr_step_size=2, lr_gamma=0.1, max_epochs=5).fit(X)
+    ae = small(
+        learning_rate=1e-3,
+        lr_schedule="step",
+        lr_step_size=2,
+        lr_gamma=0.1,
+        max_epochs=5,
+    ).fit(X)
     lrs = list(ae.history_[:, "event_lr"])
     np.testing.assert_allclose(lrs, [1e-3, 1e-3, 1e-4, 1e-4, 1e-5])
 
