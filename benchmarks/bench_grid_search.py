@@ -15,7 +15,8 @@ the official test set:
 - ``halving``: HalvingGridSearchCV with the epochs as the resource against the
   full grid at the largest number of epochs: same winner? how much faster?
 - ``cache``: a search over the 1-NN's neighbours with and without
-  ``Pipeline(memory=...)``, counting the autoencoder fits.
+  ``Pipeline(memory=...)``, counting the autoencoder fits;
+- ``parallel``: the unsupervised sweep with one job and with one job per core.
 
 ``--n-jobs`` runs candidates in parallel with joblib (torch is capped so that
 workers x threads never exceed the cores); ``--backend dask`` runs them on a
@@ -39,7 +40,7 @@ from skorch.callbacks import Callback
 
 from skfashion import Autoencoder, FeedForwardClassifier
 
-SWEEPS = ("autoencoder", "classifier", "unsupervised", "halving", "cache")
+SWEEPS = ("autoencoder", "classifier", "unsupervised", "halving", "cache", "parallel")
 
 
 class CountFits(Callback):
@@ -256,6 +257,8 @@ def main(argv=None):
         md.append(halving(args, X, y, results))
     if "cache" in sweeps:
         md.append(cache(args, X, y, results))
+    if "parallel" in sweeps:
+        md.append(parallel(args, X, y, results))
     write_results(args.output, f"grid_search_{args.dataset}", results, "\n".join(md))
     if client is not None:
         client.close()
@@ -363,6 +366,41 @@ def cache(args, X, y, results):
     text = (
         "\n### Pipeline(memory=...) in a search over the 1-NN's neighbours (5 "
         f"candidates, {args.cv} folds)\n\n" + markdown_table(rows, list(rows[0]))
+    )
+    print(text, flush=True)
+    return text
+
+
+def parallel(args, X, y, results):
+    """The unsupervised sweep with one job, then with as many jobs as cores."""
+    estimator, grid = unsupervised_sweep(args.seed, args.quick)
+    if args.quick:
+        grid = shrink(grid)
+    n_cores = os.cpu_count() or 1
+    rows = []
+    for n_jobs in (1, n_cores):
+        search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=n_jobs)
+        search, seconds = run_search(search, X, None, args.backend)
+        rows.append(
+            {
+                "n_jobs": n_jobs,
+                "seconds": seconds,
+                "best": str(search.best_params_),
+                "best cv score": search.best_score_,
+            }
+        )
+    speedup = rows[0]["seconds"] / rows[1]["seconds"]
+    results["sweeps"]["parallel"] = {
+        "rows": rows,
+        "speedup": speedup,
+        "same_best": rows[0]["best"] == rows[1]["best"],
+    }
+    text = (
+        f"\n### joblib: the unsupervised sweep with 1 and {n_cores} jobs "
+        f"(torch capped so that jobs x threads <= {n_cores} cores)\n\n"
+        + markdown_table(rows, list(rows[0]))
+        + f"\n\nspeed-up {speedup:.2f}x; same best: "
+        f"{results['sweeps']['parallel']['same_best']}"
     )
     print(text, flush=True)
     return text

@@ -88,7 +88,9 @@ def test_bench_grid_search(tmp_path):
         "unsupervised",
         "halving",
         "cache",
+        "parallel",
     }
+    assert sweeps["parallel"]["same_best"]
     assert sweeps["autoencoder"]["configurations"] == 4
     assert 0.1 < sweeps["autoencoder"]["test_score_of_best"] <= 1
     assert sweeps["unsupervised"]["best_cv_score"] < 0  # negative reconstruction error
