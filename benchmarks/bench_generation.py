@@ -107,7 +107,7 @@ def plot_grids(sets, args):
 
     from skfashion.plotting import SamplesDisplay
 
-    fig, axes = plt.subplots(len(sets), 1, figsize=(7, 2.2 * len(sets)))
+    fig, axes = plt.subplots(len(sets), 1, figsize=(8, 1.1 * len(sets)))
     for ax, (name, images) in zip(axes, sets.items()):
         SamplesDisplay(images[:16], title=name).plot(ax=ax, n_cols=16)
     fig.tight_layout()
