@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseNeuralEstimator
+from ._base import BaseNeuralEstimator, _as_tensor_ready
 from ._modules import AutoencoderModule, VariationalAutoencoderModule
 from ._net import AutoencoderNet
 
@@ -344,8 +344,11 @@ class Autoencoder(
                 f"X has {codes.shape[1]} features, but inverse_transform expects "
                 f"codes of n_components={self.n_components} features."
             )
-        codes = np.require(codes, requirements=["C", "W"])
-        return self.net_.apply(codes, "decode").numpy().astype(np.float32)
+        return (
+            self.net_.apply(_as_tensor_ready(codes), "decode")
+            .numpy()
+            .astype(np.float32)
+        )
 
     def reconstruct(self, X):
         """Encode and decode ``X``: the network's reconstruction of it.

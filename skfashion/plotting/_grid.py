@@ -20,6 +20,15 @@ def image_shape_of(n_features):
     return side, side
 
 
+def resolve_image_shape(images, image_shape=None):
+    """(h, w) of each image: as given, from (n, h, w) arrays, or square."""
+    if image_shape is not None:
+        return tuple(image_shape)
+    if images.ndim == 3:
+        return images.shape[1:]
+    return image_shape_of(images.shape[1])
+
+
 def mosaic(images, n_cols, image_shape=None, pad=2, fill=1.0):
     """Tile images (n, h * w) or (n, h, w) into one (rows * (h + pad), ...) array.
 
@@ -27,10 +36,7 @@ def mosaic(images, n_cols, image_shape=None, pad=2, fill=1.0):
     """
     images = np.asarray(images, dtype=np.float64)
     n = len(images)
-    if image_shape is None:
-        image_shape = (
-            images.shape[1:] if images.ndim == 3 else image_shape_of(images.shape[1])
-        )
+    image_shape = resolve_image_shape(images, image_shape)
     h, w = image_shape
     images = images.reshape(n, h, w)
     n_rows = max(1, math.ceil(n / n_cols))
@@ -60,10 +66,7 @@ def draw_image_grid(
     Returns the ``AxesImage`` and the list of title ``Text`` artists.
     """
     images = np.asarray(images)
-    if image_shape is None:
-        image_shape = (
-            images.shape[1:] if images.ndim == 3 else image_shape_of(images.shape[1])
-        )
+    image_shape = resolve_image_shape(images, image_shape)
     h, w = image_shape
     # white background: the fill is the lowest value of the reversed grey map
     grid = mosaic(images, n_cols, image_shape, pad=pad, fill=vmin)

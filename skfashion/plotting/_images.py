@@ -259,10 +259,9 @@ class MisclassifiedDisplay:
         n_rows = max(1, -(-len(self.images) // n_cols))
         self.ax_ = _axes(ax, (n_cols * 1.3, n_rows * 1.5))
         titles = [f"{p} / {t}" for p, t in zip(self.y_pred, self.y_true)]
-        images = self.images if len(self.images) else np.zeros((0, 784))
         self.image_, self.texts_ = draw_image_grid(
             self.ax_,
-            images,
+            self.images,
             n_cols,
             titles=titles,
             image_shape=self.image_shape,
