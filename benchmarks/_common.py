@@ -106,3 +106,28 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self._start
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: the scripts only write files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, output, name, dpi=110):
+    """Write ``fig`` to ``output/name.png`` atomically, then close it."""
+    os.makedirs(output, exist_ok=True)
+    path = os.path.join(output, name + ".png")
+    fig.savefig(path + ".part", dpi=dpi, format="png")
+    os.replace(path + ".part", path)
+    pyplot().close(fig)
+    print(f"written: {path}")
+
+
+def target_names(dataset):
+    """The class names of ``dataset``, from its bundled sample."""
+    return _SAMPLE[dataset]().target_names

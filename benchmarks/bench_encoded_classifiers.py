@@ -16,7 +16,16 @@ trains each of ``AE_CANDIDATES`` on 90% of the training images and reports the
 1-NN accuracy of its codes on the other 10%; the winner is ``AUTOENCODER``.
 """
 
-from _common import Timer, load, machine, markdown_table, parser, write_results
+from _common import (
+    Timer,
+    load,
+    machine,
+    markdown_table,
+    parser,
+    pyplot,
+    save_figure,
+    write_results,
+)
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
@@ -161,10 +170,7 @@ def main(argv=None):
 
 
 def plot(rows, args):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for rep in dict.fromkeys(r["representation"] for r in rows):
@@ -182,9 +188,7 @@ def plot(rows, args):
     ax.set_title(f"{args.dataset}: accuracy against time")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = f"{args.output}/encoded_{args.dataset}.png"
-    fig.savefig(path, dpi=120)
-    print(f"written: {path}")
+    save_figure(fig, args.output, f"encoded_{args.dataset}", dpi=120)
 
 
 if __name__ == "__main__":

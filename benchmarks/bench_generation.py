@@ -16,7 +16,16 @@ Writes ``generation_<dataset>.json``, ``.md`` and a PNG of sample grids.
 """
 
 import numpy as np
-from _common import Timer, load, machine, markdown_table, parser, write_results
+from _common import (
+    Timer,
+    load,
+    machine,
+    markdown_table,
+    parser,
+    pyplot,
+    save_figure,
+    write_results,
+)
 
 from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
 from skfashion.metrics import frechet_distance
@@ -100,10 +109,7 @@ def main(argv=None):
 
 
 def plot_grids(sets, args):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from skfashion.plotting import SamplesDisplay
 
@@ -111,9 +117,7 @@ def plot_grids(sets, args):
     for ax, (name, images) in zip(axes, sets.items()):
         SamplesDisplay(images[:16], title=name).plot(ax=ax, n_cols=16)
     fig.tight_layout()
-    path = f"{args.output}/generation_{args.dataset}.png"
-    fig.savefig(path, dpi=100)
-    print(f"written: {path}")
+    save_figure(fig, args.output, f"generation_{args.dataset}", dpi=100)
 
 
 if __name__ == "__main__":

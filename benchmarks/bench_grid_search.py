@@ -31,7 +31,16 @@ import tempfile
 
 import joblib
 import numpy as np
-from _common import Timer, load, machine, markdown_table, parser, write_results
+from _common import (
+    Timer,
+    load,
+    machine,
+    markdown_table,
+    parser,
+    pyplot,
+    save_figure,
+    write_results,
+)
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -134,11 +143,8 @@ def write_cv_results(search, path):
     os.replace(path + ".part", path)
 
 
-def plot_landscape(search, x_param, y_param, path, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_landscape(search, x_param, y_param, output, name, title):
+    plt = pyplot()
 
     params, scores = search.cv_results_["params"], search.cv_results_["mean_test_score"]
     xs = sorted({str(p[x_param]) for p in params})
@@ -158,8 +164,7 @@ def plot_landscape(search, x_param, y_param, path, title):
     fig.colorbar(image, label="best mean cv score")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, output, name)
 
 
 def main(argv=None):
@@ -237,7 +242,8 @@ def main(argv=None):
             search,
             x_param,
             y_param,
-            f"{stem}_{sweep}.png",
+            args.output,
+            f"grid_search_{args.dataset}_{sweep}",
             f"{args.dataset}: {sweep} sweep",
         )
         md.append(

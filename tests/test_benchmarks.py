@@ -69,6 +69,50 @@ def test_bench_encoded_classifiers(tmp_path):
     assert all(0.1 < r["validation 1-NN"] <= 1 for r in rows)
 
 
+def test_bench_classifier(tmp_path):
+    out = run("bench_classifier.py", tmp_path, "--max-epochs", "2")
+    results = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
+    assert results["data"] == "sample"
+    assert results["n_fit"] + results["n_validation"] == 3000
+    assert len(results["rows"]) == 2
+    for i, row in enumerate(results["rows"]):
+        assert row["epochs"] == 2 and 1 <= row["best valid epoch"] <= 2
+        assert 0.1 < row["test acc"] <= 1 and 0 < row["macro F1"] <= 1
+        assert row["best valid acc"] >= row["last valid acc"]
+        assert len(row["per_class"]) == 10 and "Shirt" in row["per_class"]
+        cm = row["confusion_matrix"]
+        assert sum(map(sum, cm)) == 1000
+        accuracy = sum(cm[k][k] for k in range(10)) / 1000
+        assert accuracy == pytest.approx(row["test acc"])
+        top = row["confused"][0]  # the pair with the most mistakes
+        assert top["errors"] == max(
+            cm[a][b] + cm[b][a] for a in range(10) for b in range(a + 1, 10)
+        )
+        for kind in ("confusion", "curves", "misclassified"):
+            png = tmp_path / f"classifier_fashion-mnist_{i}_{kind}.png"
+            assert png.stat().st_size > 10_000
+    assert "Most confused" in out and "| T-shirt/top |" in out
+
+
+def test_bench_autoencoders(tmp_path):
+    out = run("bench_autoencoders.py", tmp_path)
+    results = json.loads((tmp_path / "autoencoders_mnist.json").read_text())
+    seeds = {row["model"]: row for row in results["seeds"]}
+    assert len(seeds) == 4 and "PCA-64" in seeds
+    assert seeds["784-144-64, batch 64, 20 epochs"]["seed's test MSE"] == 0.003
+    assert all(0 < row["test MSE"] < 0.25 for row in seeds.values())
+    study = results["study"]
+    assert [row["model"] for row in study][-1] == "PCA-32"
+    for row in study[:-1]:
+        assert row["epochs"] == 2
+        assert row["mean |code|"] >= abs(row["mean code"])
+    adam = next(row for row in study if row["model"] == "Adam, 50 epochs")
+    assert adam["last train loss"] < adam["first train loss"]
+    for part in ("seeds", "study"):
+        assert (tmp_path / f"autoencoders_mnist_{part}.png").stat().st_size > 10_000
+    assert "| Adam + L1 1e-5 on the code, 100 epochs |" in out
+
+
 def test_bench_generation(tmp_path):
     run("bench_generation.py", tmp_path, "--dataset", "fashion-mnist")
     results = json.loads((tmp_path / "generation_fashion-mnist.json").read_text())

@@ -5,6 +5,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder  # noqa: E402
@@ -59,6 +60,15 @@ def test_reconstruction_display_shows_originals_above_reconstructions(data):
     assert display.error == pytest.approx(-ae.score(X[:15]))
     fig, ax = plt.subplots()
     assert ReconstructionDisplay.from_estimator(ae, X, n_images=4, ax=ax).ax_ is ax
+
+
+def test_reconstruction_display_takes_any_transformer_with_an_inverse(data):
+    X = data[0]
+    pca = PCA(8).fit(X)
+    display = ReconstructionDisplay.from_estimator(pca, X, n_images=5)
+    expected = pca.inverse_transform(pca.transform(X[:5]))
+    np.testing.assert_allclose(display.reconstructions, expected, rtol=1e-5)
+    assert display.error == pytest.approx(((X[:5] - expected) ** 2).mean(), rel=1e-5)
 
 
 def test_samples_display(data):

@@ -59,7 +59,9 @@ class ReconstructionDisplay:
 
         Parameters
         ----------
-        estimator : fitted Autoencoder or VariationalAutoencoder
+        estimator : fitted estimator
+            An Autoencoder or VariationalAutoencoder (its ``reconstruct``), or
+            any transformer with ``inverse_transform``, such as PCA.
         X : array-like of shape (n_samples, n_features)
         n_images : int, default=15
             As the seeds showed them: the first 15 test images.
@@ -71,7 +73,11 @@ class ReconstructionDisplay:
         display : ReconstructionDisplay
         """
         originals = np.asarray(X, dtype=np.float32)[:n_images]
-        reconstructions = estimator.reconstruct(originals)
+        if hasattr(estimator, "reconstruct"):
+            reconstructions = estimator.reconstruct(originals)
+        else:
+            codes = estimator.transform(originals)
+            reconstructions = estimator.inverse_transform(codes)
         error = reconstruction_error(originals, reconstructions)
         return cls(originals, reconstructions, error, image_shape=image_shape).plot(
             ax=ax
