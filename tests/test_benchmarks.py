@@ -63,9 +63,14 @@ def test_bench_encoded_classifiers(tmp_path):
     assert (tmp_path / "encoded_mnist.png").stat().st_size > 10_000
     assert "| autoencoder-16 | 1-NN |" in out
     # the autoencoder's selection mode, on a validation split
-    run("bench_encoded_classifiers.py", tmp_path, "--components", "8", "--select")
+    run(
+        "bench_encoded_classifiers.py",
+        tmp_path,
+        *("--components", "8", "--select", "--candidates", "0", "5"),
+    )
     rows = json.loads((tmp_path / "encoded_selection_mnist.json").read_text())["rows"]
-    assert [r["candidate"] for r in rows] == [0, 1, 2, 3]
+    assert [r["candidate"] for r in rows] == [0, 5]
+    assert [r["max_epochs"] for r in rows] == [2, 2]  # --quick caps every candidate
     assert all(0.1 < r["validation 1-NN"] <= 1 for r in rows)
 
 
