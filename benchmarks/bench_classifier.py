@@ -164,6 +164,7 @@ def main(argv=None):
         "--models",
         type=int,
         nargs="+",
+        choices=range(len(MODELS)),
         help=f"indices into {list(MODELS)} (default: all)",
     )
     p.add_argument("-v", "--verbose", action="count", default=0)
@@ -180,11 +181,11 @@ def main(argv=None):
     )
     names = list(target_names(args.dataset))
     data = (X_fit, y_fit, X_val, y_val, X_test, y_test, names)
-    chosen = [list(MODELS)[i] for i in (args.models or range(len(MODELS)))]
     rows = []
-    for index, name in enumerate(chosen):
+    for index in args.models or range(len(MODELS)):  # files are named by index
+        name = list(MODELS)[index]
         clf, pred, row = evaluate(name, MODELS[name], data, args)
-        rows.append(row)
+        rows.append({"index": index, **row})
         plot(clf, pred, row, index, data, args)
     results = {
         "dataset": args.dataset,
@@ -213,13 +214,13 @@ def main(argv=None):
         f"{results['machine']}\n",
         markdown_table(rows, summary),
     ]
-    for index, row in enumerate(rows):
+    for row in rows:
         per_class = [
             {"class": n, **{k: f"{v:.3f}" for k, v in scores.items()}}
             for n, scores in row["per_class"].items()
         ]
         md += [
-            f"\n### {index}: {row['model']}\n",
+            f"\n### {row['index']}: {row['model']}\n",
             markdown_table(per_class, ["class", "precision", "recall", "f1-score"]),
             "\nMost confused (test set):\n",
             markdown_table(row["confused"], list(row["confused"][0])),
