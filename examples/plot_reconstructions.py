@@ -38,8 +38,10 @@ ae = Autoencoder(
 ae.fit(X)
 
 # %%
-# PCA has no ``reconstruct``; its reconstructions are ``inverse_transform`` of
-# ``transform``, and the Display takes them as arrays.
+# PCA's reconstructions are ``inverse_transform`` of ``transform``.
+# ``ReconstructionDisplay.from_estimator(pca, X_test)`` would draw them as they
+# are; here they are clipped to [0, 1], the pixel range that the autoencoder's
+# sigmoid output keeps to, and handed to the Display as arrays.
 pca = PCA(32, random_state=0).fit(X)
 fig, axes = plt.subplots(2, 1, figsize=(9, 3.8))
 ReconstructionDisplay.from_estimator(ae, X_test, ax=axes[0])
