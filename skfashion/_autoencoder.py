@@ -3,14 +3,15 @@
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseNeuralEstimator, _as_tensor_ready
+from ._base import BaseNeuralEstimator, Number, _as_tensor_ready, check_n_samples
 from ._modules import AutoencoderModule, VariationalAutoencoderModule
-from ._net import AutoencoderNet
+from ._net import AutoencoderNet, reconstruction_loss
 
 
 class Autoencoder(
@@ -54,14 +55,18 @@ class Autoencoder(
             default='relu'
         Activation of the hidden layers. The code itself is linear.
 
-    output_activation : {'sigmoid', 'identity'}, default='sigmoid'
+    output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
         Activation of the decoder's output. 'sigmoid' reconstructs values in
-        [0, 1] and so needs input in [0, 1]; use 'identity' for other data.
+        [0, 1] and so needs input in [0, 1]; 'identity' reconstructs any
+        value; 'auto' takes 'sigmoid' when the training data lie in [0, 1]
+        (pixels) and 'identity' otherwise, so that the defaults work on any
+        numeric data. The choice made is ``output_activation_``.
 
-    loss : {'mse', 'bce'}, default='mse'
+    loss : {'mse', 'bce', 'auto'}, default='mse'
         Reconstruction loss, averaged over samples and features: the mean
         squared error or the binary cross-entropy (which needs the sigmoid
-        output and input in [0, 1]).
+        output and input in [0, 1]); 'auto' is 'bce' with a sigmoid output,
+        'mse' otherwise. The choice made is ``loss_``.
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
@@ -74,8 +79,9 @@ class Autoencoder(
     weight_decay : float, default=0.0
         L2 penalty (decoupled for 'adamw'), on all parameters.
 
-    batch_size : int, default=128
-        Samples per gradient step.
+    batch_size : int or 'auto', default='auto'
+        Samples per gradient step. 'auto' is a hundredth of the training
+        samples within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
@@ -94,12 +100,15 @@ class Autoencoder(
     dropout : float, default=0.0
         Dropout probability after each hidden layer, in training only.
 
-    lr_schedule : {'step'} or None, default='step'
-        'step' multiplies the learning rate by ``lr_gamma`` every
-        ``lr_step_size`` epochs.
+    lr_schedule : {'cosine', 'step'} or None, default='cosine'
+        Learning-rate schedule, relative to the length of the run: 'cosine'
+        anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
+        'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
+        fraction of ``max_epochs``; None keeps it constant.
 
-    lr_step_size : int, default=10
-        Epochs between two steps of the 'step' schedule.
+    lr_step_size : float in (0, 1], default=0.5
+        Fraction of ``max_epochs`` between two steps of the 'step' schedule
+        (0.5 of 20 epochs: a step every 10).
 
     lr_gamma : float, default=0.3
         Factor of the 'step' schedule.
@@ -119,9 +128,9 @@ class Autoencoder(
         Seeds the weight initialisation, the shuffling, the noise, dropout and
         the validation split. An int makes a CPU fit bit-for-bit repeatable.
 
-    device : str, default='auto'
-        'auto' uses a GPU when torch sees one, else the CPU; or any torch
-        device string ('cpu', 'cuda', 'cuda:1').
+    device : str or torch.device, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or a device of
+        type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
@@ -181,11 +190,11 @@ class Autoencoder(
 
     _parameter_constraints: dict = {
         **BaseNeuralEstimator._parameter_constraints,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "output_activation": [StrOptions({"sigmoid", "identity"})],
-        "loss": [StrOptions({"mse", "bce"})],
-        "l1_activity": [Interval(Real, 0, None, closed="left")],
-        "noise": [Interval(Real, 0, None, closed="left")],
+        "n_components": [Number(Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"auto", "sigmoid", "identity"})],
+        "loss": [StrOptions({"auto", "mse", "bce"})],
+        "l1_activity": [Number(Real, 0, None, closed="left")],
+        "noise": [Number(Real, 0, None, closed="left")],
     }
     _module_class = AutoencoderModule
     _net_class = AutoencoderNet
@@ -196,19 +205,19 @@ class Autoencoder(
         n_components=64,
         *,
         activation="relu",
-        output_activation="sigmoid",
+        output_activation="auto",
         loss="mse",
         optimizer="adam",
         learning_rate=2e-3,
         weight_decay=0.0,
-        batch_size=128,
+        batch_size="auto",
         max_epochs=20,
         l1_activity=0.0,
         noise=0.0,
         batch_norm=False,
         dropout=0.0,
-        lr_schedule="step",
-        lr_step_size=10,
+        lr_schedule="cosine",
+        lr_step_size=0.5,
         lr_gamma=0.3,
         early_stopping=False,
         validation_fraction=0.1,
@@ -245,46 +254,96 @@ class Autoencoder(
 
     # -- fitting ------------------------------------------------------------
 
-    def _module_and_kwargs(self, X, y):
-        return self._module_class, dict(
-            n_features=X.shape[1],
-            hidden_layer_sizes=self._hidden_layer_sizes(),
-            n_components=int(self.n_components),
-            activation=self.activation,
-            output_activation=self.output_activation,
-            batch_norm=self.batch_norm,
-            dropout=self.dropout,
-        )
+    def _resolve_output(self, X):
+        """The output activation and loss this fit uses, checked against X's range.
 
-    def _net_kwargs(self):
-        return dict(loss=self.loss, l1_activity=self.l1_activity, noise=self.noise)
-
-    def _check_input_range(self, X):
-        needs_unit = self.output_activation == "sigmoid" or self.loss == "bce"
-        if self.loss == "bce" and self.output_activation != "sigmoid":
+        'auto' output: sigmoid when the training data lie in [0, 1] (pixels),
+        identity otherwise, so that the defaults work on any numeric data as
+        PCA's do. 'auto' loss: the binary cross-entropy with a sigmoid output,
+        the squared error otherwise. Explicit choices that cannot reconstruct
+        the data are refused with the fix.
+        """
+        low, high = float(X.min()), float(X.max())
+        in_unit = low >= 0 and high <= 1
+        output = self.output_activation
+        if output == "auto":
+            output = "sigmoid" if in_unit else "identity"
+        loss = self.loss
+        if loss == "auto":
+            loss = "bce" if output == "sigmoid" else "mse"
+        if loss == "bce" and self.output_activation == "identity":
             raise ValueError(
-                "loss='bce' needs output_activation='sigmoid' (the binary "
+                "loss='bce' needs output_activation='sigmoid' or 'auto' (the binary "
                 "cross-entropy compares values in [0, 1])."
             )
-        low, high = float(X.min()), float(X.max())
-        if needs_unit and (low < 0 or high > 1):
+        if (output == "sigmoid" or loss == "bce") and not in_unit:
             raise ValueError(
                 f"X has values in [{low:g}, {high:g}], but with output_activation="
                 f"'{self.output_activation}' and loss='{self.loss}' the network "
                 "reconstructs values in [0, 1]. Scale the data to [0, 1] (for "
                 "images, X / 255; else sklearn.preprocessing.MinMaxScaler), or "
-                "use output_activation='identity' with loss='mse'."
+                "use output_activation='identity' (or 'auto') with loss='mse'."
             )
+        return output, loss
+
+    def _validate_fit_data(self, X, y):
+        X = self._validate_X(X, reset=True)
+        output, loss = self._resolve_output(X)
+        return X, None, {"output_activation_": output, "loss_": loss}
+
+    def _module_and_kwargs(self, X, fitted):
+        return self._module_class, dict(
+            n_features=X.shape[1],
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            n_components=int(self.n_components),
+            activation=self.activation,
+            output_activation=fitted["output_activation_"],
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    def _net_kwargs(self, fitted):
+        return dict(
+            loss=fitted["loss_"], l1_activity=self.l1_activity, noise=self.noise
+        )
+
+    def _fitted_after_training(self, net, X, y, fitted):
+        # One pass over the training data gives both the check that the
+        # network beats the mean image and the codes' Gaussian for ``sample``.
+        reconstruction, codes = net.apply(X, "forward")[:2]
+        X64 = torch.as_tensor(X, dtype=torch.float64)
+        loss = fitted["loss_"]
+        error = reconstruction_loss(reconstruction, X64, loss)
+        baseline = reconstruction_loss(X64.mean(0).expand_as(X64), X64, loss)
+        self._warn_if_no_better(
+            float(error),
+            float(baseline),
+            f"reconstruction error ({loss})",
+            "that of the mean of the training data",
+            "Lower learning_rate, train for more epochs, or scale the data",
+        )
+        codes = codes.numpy()
+        code_mean = codes.mean(axis=0)
+        centered = codes - code_mean
+        return {
+            "code_mean_": code_mean,
+            "code_covariance_": centered.T @ centered / max(len(codes) - 1, 1),
+        }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder to reconstruct ``X``.
 
+        The fit is all or nothing: if it stops (an error, Ctrl-C), the
+        autoencoder is left as it was. A model no better than the mean of the
+        training data warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, cast to float32. In [0, 1] unless
-            ``output_activation='identity'``.
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data, cast to float32. Image arrays of shape (n, h, w) or
+            (n, c, h, w), as ``fetch_*().images`` gives them, are flattened
+            into rows.
 
         y : None
             Ignored.
@@ -294,16 +353,7 @@ class Autoencoder(
         self : object
             The fitted autoencoder.
         """
-        X = self._validate_X(X, reset=True)
-        self._check_input_range(X)
-        self._check_fit_size(len(X))
-        self._fit_net(X)
-        # The training codes' Gaussian, from which ``sample`` draws.
-        codes = self.net_.apply(X, "encode").numpy()
-        self.code_mean_ = codes.mean(axis=0)
-        centered = codes - self.code_mean_
-        self.code_covariance_ = centered.T @ centered / max(len(codes) - 1, 1)
-        return self
+        return self._fit(X)
 
     # -- the transformer ----------------------------------------------------
 
@@ -414,6 +464,7 @@ class Autoencoder(
             Decoded samples.
         """
         check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         if distribution not in ("fitted", "standard"):
             raise ValueError(
                 f"distribution must be 'fitted' or 'standard', got {distribution!r}."
@@ -470,12 +521,14 @@ class VariationalAutoencoder(Autoencoder):
             default='relu'
         Activation of the hidden layers.
 
-    output_activation : {'sigmoid', 'identity'}, default='sigmoid'
-        Activation of the decoder's output.
+    output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
+        Activation of the decoder's output; 'auto' takes 'sigmoid' when the
+        training data lie in [0, 1], 'identity' otherwise.
 
-    loss : {'bce', 'mse'}, default='bce'
+    loss : {'auto', 'bce', 'mse'}, default='auto'
         Reconstruction loss: 'bce' (a Bernoulli decoder, for pixels in
-        [0, 1]) or 'mse'.
+        [0, 1]) or 'mse' (a Gaussian one); 'auto' is 'bce' with a sigmoid
+        output, 'mse' otherwise.
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
@@ -487,8 +540,9 @@ class VariationalAutoencoder(Autoencoder):
     weight_decay : float, default=0.0
         L2 penalty on all parameters.
 
-    batch_size : int, default=128
-        Samples per gradient step.
+    batch_size : int or 'auto', default=128
+        Samples per gradient step. 'auto' is a hundredth of the training
+        samples within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=30
         Passes over the training data.
@@ -505,12 +559,15 @@ class VariationalAutoencoder(Autoencoder):
     dropout : float, default=0.0
         Dropout probability after each hidden layer, in training only.
 
-    lr_schedule : {'step'} or None, default=None
-        'step' multiplies the learning rate by ``lr_gamma`` every
-        ``lr_step_size`` epochs.
+    lr_schedule : {'cosine', 'step'} or None, default=None
+        Learning-rate schedule, relative to the length of the run: 'cosine'
+        anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
+        'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
+        fraction of ``max_epochs``; None keeps it constant.
 
-    lr_step_size : int, default=20
-        Epochs between two steps of the 'step' schedule.
+    lr_step_size : float in (0, 1], default=0.5
+        Fraction of ``max_epochs`` between two steps of the 'step' schedule
+        (0.5 of 20 epochs: a step every 10).
 
     lr_gamma : float, default=0.5
         Factor of the 'step' schedule.
@@ -529,8 +586,9 @@ class VariationalAutoencoder(Autoencoder):
         Seeds the initialisation, shuffling, the code sampling in training,
         dropout, noise and the validation split.
 
-    device : str, default='auto'
-        'auto' uses a GPU when torch sees one, else the CPU.
+    device : str or torch.device, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or a device of
+        type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, copied at each fit.
@@ -580,7 +638,7 @@ class VariationalAutoencoder(Autoencoder):
 
     _parameter_constraints: dict = {
         **Autoencoder._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="left")],
+        "beta": [Number(Real, 0, None, closed="left")],
     }
     _module_class = VariationalAutoencoderModule
 
@@ -591,8 +649,8 @@ class VariationalAutoencoder(Autoencoder):
         *,
         beta=1.0,
         activation="relu",
-        output_activation="sigmoid",
-        loss="bce",
+        output_activation="auto",
+        loss="auto",
         optimizer="adam",
         learning_rate=1e-3,
         weight_decay=0.0,
@@ -603,7 +661,7 @@ class VariationalAutoencoder(Autoencoder):
         batch_norm=False,
         dropout=0.0,
         lr_schedule=None,
-        lr_step_size=20,
+        lr_step_size=0.5,
         lr_gamma=0.5,
         early_stopping=False,
         validation_fraction=0.1,
@@ -641,8 +699,8 @@ class VariationalAutoencoder(Autoencoder):
         )
         self.beta = beta
 
-    def _net_kwargs(self):
-        return {**super()._net_kwargs(), "beta": self.beta}
+    def _net_kwargs(self, fitted):
+        return {**super()._net_kwargs(fitted), "beta": self.beta}
 
     def sample(self, n_samples=1, *, random_state=None, distribution="prior"):
         """Generate new data by decoding codes drawn from the prior N(0, I).
@@ -655,22 +713,24 @@ class VariationalAutoencoder(Autoencoder):
         random_state : int, RandomState instance or None, default=None
             Seeds the draw of the codes.
 
-        distribution : {'prior', 'fitted'}, default='prior'
-            'prior' draws from N(0, I), the distribution the KL term pulls
-            the codes towards; 'fitted' from the Gaussian fitted to the
-            training posterior means, as :meth:`Autoencoder.sample` does.
+        distribution : {'prior', 'standard', 'fitted'}, default='prior'
+            'prior' (or its synonym 'standard', as in
+            :meth:`Autoencoder.sample`) draws from N(0, I), the distribution
+            the KL term pulls the codes towards; 'fitted' from the Gaussian
+            fitted to the training posterior means.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features), dtype float32
             Decoded samples.
         """
-        if distribution not in ("prior", "fitted"):
+        if distribution not in ("prior", "standard", "fitted"):
             raise ValueError(
-                f"distribution must be 'prior' or 'fitted', got {distribution!r}."
+                "distribution must be 'prior', 'standard' or 'fitted', got "
+                f"{distribution!r}."
             )
         return super().sample(
             n_samples,
             random_state=random_state,
-            distribution="standard" if distribution == "prior" else "fitted",
+            distribution="fitted" if distribution == "fitted" else "standard",
         )

@@ -1,13 +1,15 @@
 """The feed-forward classifier as a scikit-learn estimator."""
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EpochScoring
 
-from ._base import BaseNeuralEstimator, _as_tensor_ready
+from ._base import BaseNeuralEstimator, _as_tensor_ready, as_rows
 from ._modules import ClassifierModule
 from ._net import ClassifierNet
 
@@ -53,8 +55,9 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
     weight_decay : float, default=1e-4
         L2 penalty (decoupled for 'adamw'), on all parameters.
 
-    batch_size : int, default=128
-        Samples per gradient step.
+    batch_size : int or 'auto', default=128
+        Samples per gradient step. 'auto' is a hundredth of the training
+        samples within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=50
         Passes over the training data (fewer with early stopping).
@@ -65,12 +68,15 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
     dropout : float, default=0.3
         Dropout probability after each hidden layer, in training only.
 
-    lr_schedule : {'step'} or None, default='step'
-        'step' multiplies the learning rate by ``lr_gamma`` every
-        ``lr_step_size`` epochs.
+    lr_schedule : {'cosine', 'step'} or None, default='step'
+        Learning-rate schedule, relative to the length of the run: 'cosine'
+        anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
+        'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
+        fraction of ``max_epochs``; None keeps it constant.
 
-    lr_step_size : int, default=20
-        Epochs between two steps of the 'step' schedule.
+    lr_step_size : float in (0, 1], default=0.4
+        Fraction of ``max_epochs`` between two steps of the 'step' schedule
+        (0.4 of 20 epochs: a step every 8).
 
     lr_gamma : float, default=0.5
         Factor of the 'step' schedule.
@@ -91,9 +97,9 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         Seeds the weight initialisation, the shuffling, dropout and the
         validation split. An int makes a CPU fit bit-for-bit repeatable.
 
-    device : str, default='auto'
-        'auto' uses a GPU when torch sees one, else the CPU; or any torch
-        device string.
+    device : str or torch.device, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or a device of
+        type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
@@ -162,7 +168,7 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         batch_norm=True,
         dropout=0.3,
         lr_schedule="step",
-        lr_step_size=20,
+        lr_step_size=0.4,
         lr_gamma=0.5,
         early_stopping=False,
         validation_fraction=0.1,
@@ -192,11 +198,11 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _module_and_kwargs(self, X, y):
+    def _module_and_kwargs(self, X, fitted):
         return ClassifierModule, dict(
             n_features=X.shape[1],
             hidden_layer_sizes=self._hidden_layer_sizes(),
-            n_classes=len(self.classes_),
+            n_classes=len(fitted["classes_"]),
             activation=self.activation,
             batch_norm=self.batch_norm,
             dropout=self.dropout,
@@ -220,14 +226,49 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
             for name, on_train in scorings
         ]
 
+    def _validate_fit_data(self, X, y):
+        X, y = validate_data(self, as_rows(X), y, dtype=np.float32)
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                "FeedForwardClassifier needs samples of at least 2 classes; got 1 "
+                f"class ({classes[0]!r})."
+            )
+        return _as_tensor_ready(X), y_encoded.astype(np.int64), {"classes_": classes}
+
+    def _fitted_after_training(self, net, X, y, fitted):
+        # The trivial baseline predicts the class frequencies for every sample:
+        # its cross-entropy is their entropy.
+        logits = net.apply(X, "forward")
+        loss = float(F.cross_entropy(logits, torch.as_tensor(y)))
+        frequencies = np.bincount(y) / len(y)
+        frequencies = frequencies[frequencies > 0]
+        baseline = float(-(frequencies * np.log(frequencies)).sum())
+        self._warn_if_no_better(
+            loss,
+            baseline,
+            "cross-entropy",
+            "predicting the class frequencies",
+            "Lower learning_rate, train for more epochs, or scale the data",
+        )
+        return {}
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the classifier.
 
+        The fit is all or nothing: if it stops (an error, Ctrl-C), the
+        classifier is left as it was. A model no better than predicting the
+        class frequencies warns with
+        :class:`~sklearn.exceptions.ConvergenceWarning`.
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, cast to float32.
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data, cast to float32. Image arrays of shape (n, h, w) or
+            (n, c, h, w), as ``fetch_*().images`` gives them, are flattened
+            into rows.
 
         y : array-like of shape (n_samples,)
             Class labels, of any kind.
@@ -237,16 +278,7 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         self : object
             The fitted classifier.
         """
-        X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "FeedForwardClassifier needs samples of at least 2 classes; got 1 "
-                f"class ({self.classes_[0]!r})."
-            )
-        self._check_fit_size(len(X))
-        return self._fit_net(_as_tensor_ready(X), y_encoded.astype(np.int64))
+        return self._fit(X, y)
 
     def _logits(self, X):
         check_is_fitted(self)

@@ -8,19 +8,67 @@ tensor: ``InMemoryDataset`` holds the tensors and ``InMemoryBatchIterator`` cuts
 them.
 
 The nets customise skorch through its documented hooks only: ``get_dataset``,
-``infer`` (input noise), ``get_loss`` (reconstruction, code penalty, KL) and
-``train_step`` (stop on a non-finite loss). No scikit-learn estimator API here:
+``infer`` (input noise), ``get_loss`` (reconstruction, code penalty, KL),
+``train_step`` (stop on a non-finite loss) and ``fit_loop`` (let Ctrl-C out:
+skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
+half-trained net). No scikit-learn estimator API here:
 the estimators in ``_autoencoder.py`` and ``_classifier.py`` are the faces.
 """
 
+import contextlib
 import copy
 import math
+import signal
+import threading
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
+
+
+class TrainingInterrupted(BaseException):
+    """Ctrl-C during ``fit_loop``, carried past skorch's ``except KeyboardInterrupt``.
+
+    A ``BaseException`` that is not a ``KeyboardInterrupt``, so that skorch's
+    ``partial_fit`` does not swallow it and ``except Exception`` (scikit-learn's
+    ``error_score``) does not either; the estimators turn it back into the
+    ``KeyboardInterrupt`` it came from.
+    """
+
+
+class _SigintWatch:
+    interrupted = False
+
+
+@contextlib.contextmanager
+def sigint_watch():
+    """Record whether SIGINT (Ctrl-C) arrives, without changing what it does.
+
+    skorch's callbacks raise ``KeyboardInterrupt`` to end training early
+    (``EarlyStopping`` does), so the exception alone does not say that the user
+    pressed Ctrl-C. In the main thread, the handler in place is wrapped so that
+    it also notes the signal; elsewhere no signal arrives (Python delivers them
+    to the main thread only) and nothing is changed.
+    """
+    watch = _SigintWatch()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(
+        previous
+    ):
+        yield watch
+        return
+
+    def handler(signum, frame):
+        watch.interrupted = True
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield watch
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class InMemoryDataset(torch.utils.data.Dataset):
@@ -96,18 +144,30 @@ class ValidationSplit:
         self.fraction = fraction
         self.random_state = random_state
 
+    @staticmethod
+    def _stratify(y, n_samples):
+        """The labels to stratify on, or None when a class is too rare for it."""
+        if y is None:
+            return None
+        y = np.asarray(y)
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() >= 2 and n_samples - len(classes) >= len(classes):
+            return y
+        return None
+
+    def n_valid(self, n_samples, y=None):
+        """How many of ``n_samples`` the split holds out (one per class at least)."""
+        n_valid = math.ceil(self.fraction * n_samples)
+        stratify = self._stratify(y, n_samples)
+        if stratify is not None:
+            n_valid = max(n_valid, len(np.unique(stratify)))
+        return n_valid
+
     def __call__(self, dataset, y=None, **fit_params):
         from sklearn.model_selection import train_test_split
 
         n_samples = len(dataset)
-        n_valid = math.ceil(self.fraction * n_samples)
-        stratify = None
-        if y is not None:
-            y = np.asarray(y)
-            classes, counts = np.unique(y, return_counts=True)
-            if counts.min() >= 2 and n_samples - len(classes) >= len(classes):
-                stratify = y
-                n_valid = max(n_valid, len(classes))
+        n_valid = self.n_valid(n_samples, y)
         if n_valid >= n_samples:
             raise ValueError(
                 f"early_stopping holds out validation_fraction={self.fraction} of "
@@ -118,7 +178,7 @@ class ValidationSplit:
             np.arange(n_samples),
             test_size=n_valid,
             random_state=self.random_state,
-            stratify=stratify,
+            stratify=self._stratify(y, n_samples),
         )
         return dataset.subset(train), dataset.subset(valid)
 
@@ -127,7 +187,8 @@ class InMemoryNet(NeuralNet):
     """A skorch ``NeuralNet`` fed with whole-batch tensor slices.
 
     The base of the nets below: arrays become an ``InMemoryDataset``, a
-    non-finite training loss stops the fit with an error, and ``apply`` runs any
+    non-finite training loss stops the fit with an error, Ctrl-C stops it with
+    ``TrainingInterrupted``, and ``apply`` runs any
     method of the module over data in evaluation mode.
     """
 
@@ -143,6 +204,20 @@ class InMemoryNet(NeuralNet):
         if isinstance(X, InMemoryDataset):
             return X
         return InMemoryDataset(X, y)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        with sigint_watch() as watch:
+            try:
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            except KeyboardInterrupt as exc:
+                if watch.interrupted:
+                    # skorch's partial_fit would swallow it and go on with a
+                    # net stopped mid-epoch (a history row without
+                    # 'train_loss').
+                    raise TrainingInterrupted from exc
+                # A callback's request to stop (EarlyStopping raises
+                # KeyboardInterrupt): skorch's partial_fit ends training.
+                raise
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)

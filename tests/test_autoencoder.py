@@ -26,7 +26,11 @@ def data():
 
 def small(**kwargs):
     params = dict(
-        hidden_layer_sizes=(32,), n_components=8, max_epochs=2, random_state=0
+        hidden_layer_sizes=(32,),
+        n_components=8,
+        max_epochs=2,
+        batch_size=32,
+        random_state=0,
     )
     return Autoencoder(**{**params, **kwargs})
 
@@ -139,12 +143,13 @@ def test_wrong_width_at_transform(data):
 def test_input_outside_unit_interval_names_the_fix():
     X = np.random.default_rng(0).normal(size=(50, 10))
     with pytest.raises(ValueError, match=r"Scale the data to \[0, 1\].*'identity'"):
-        small().fit(X)
+        small(output_activation="sigmoid").fit(X)
     with pytest.raises(
         ValueError, match="loss='bce' needs output_activation='sigmoid'"
     ):
         small(loss="bce", output_activation="identity").fit(X)
     small(output_activation="identity").fit(X)  # the fix works
+    assert small().fit(X).output_activation_ == "identity"  # and the default
 
 
 def test_diverging_training_stops_with_an_error():
@@ -226,7 +231,7 @@ def test_early_stopping_and_the_step_schedule(data):
     ae = small(
         learning_rate=1e-3,
         lr_schedule="step",
-        lr_step_size=2,
+        lr_step_size=0.4,
         lr_gamma=0.1,
         max_epochs=5,
     ).fit(X)
