@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import urllib.request
 
 import numpy as np
@@ -204,14 +205,13 @@ def tiny_mnist(mirror, monkeypatch):
         archive = gzip.compress(content)
         handler.files[datafile.name] = archive
         files[(subset, kind)] = dataclasses.replace(
-            datafile,
-            sha256=hashlib.sha256(content).hexdigest(),
-            md5=hashlib.md5(archive).hexdigest(),
+            datafile, sha256=hashlib.sha256(content).hexdigest()
         )
     dataset = dataclasses.replace(
         _base.MNIST, mirrors=(f"http://127.0.0.1:{_closed_port()}/", url), files=files
     )
     monkeypatch.setattr(_base, "MNIST", dataset)
+    handler.url = url
     return handler
 
 
@@ -233,7 +233,7 @@ def test_download_with_a_bad_checksum_leaves_nothing(tiny_mnist, tmp_path):
     content = bytearray(gzip.decompress(tiny_mnist.files[name]))
     content[-1] ^= 1
     tiny_mnist.files[name] = gzip.compress(bytes(content))
-    with pytest.raises(OSError, match="(?s)every mirror failed.*MD5"):
+    with pytest.raises(OSError, match="(?s)every mirror failed.*SHA-256"):
         fetch_mnist(data_home=tmp_path)
     assert name not in os.listdir(tmp_path / "mnist")
     assert not [f for f in os.listdir(tmp_path / "mnist") if f.endswith(".part")]
@@ -243,7 +243,7 @@ def test_interrupted_download_leaves_nothing(tiny_mnist, tmp_path):
     tiny_mnist.truncate.add("train-images-idx3-ubyte.gz")
     with pytest.raises(OSError, match="IncompleteRead"):
         fetch_mnist(data_home=tmp_path)
-    assert os.listdir(tmp_path / "mnist") == []
+    assert os.listdir(tmp_path) == []  # no file, no empty folder
 
 
 def test_unreachable_host_is_a_clear_error(monkeypatch, tmp_path):
@@ -254,5 +254,54 @@ def test_unreachable_host_is_a_clear_error(monkeypatch, tmp_path):
         dataclasses.replace(_base.FASHION_MNIST, mirrors=(dead,)),
     )
     with pytest.raises(OSError, match="(?s)Could not download Fashion-MNIST.*refused"):
-        fetch_fashion_mnist(data_home=tmp_path)
-    assert os.listdir(tmp_path / "fashion-mnist") == []
+        fetch_fashion_mnist(data_home=tmp_path / "new" / "home")
+    assert os.listdir(tmp_path) == []  # no empty folder left behind
+
+
+def _recompressed(archive):
+    """The same content in another gzip archive (another level, another MD5)."""
+    recompressed = gzip.compress(gzip.decompress(archive), compresslevel=1, mtime=1)
+    assert recompressed != archive
+    return recompressed
+
+
+def test_base_url_and_the_mirror_variable_take_recompressed_copies(
+    tiny_mnist, tmp_path, monkeypatch
+):
+    local = tmp_path / "copy" / "mnist"
+    local.mkdir(parents=True)
+    for name, archive in tiny_mnist.files.items():
+        (local / name).write_bytes(_recompressed(archive))
+    tiny_mnist.files.clear()  # the publishers' mirrors have nothing now
+    bunch = fetch_mnist(data_home=tmp_path / "a", base_url=local.as_uri())
+    assert bunch.data.shape == (5, 784)
+    monkeypatch.setenv("SKFASHION_MIRROR", (tmp_path / "copy").as_uri())
+    X, _ = fetch_mnist(data_home=tmp_path / "b", subset="test", return_X_y=True)
+    assert X.shape == (3, 784)
+    with pytest.raises(OSError, match=r"(?s)127\.0\.0\.1.*Not Found.*base_url"):
+        fetch_mnist(data_home=tmp_path / "c", base_url=tiny_mnist.url)
+
+
+def test_a_killed_download_leaves_no_part_file_for_long(tiny_mnist, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    name = "train-images-idx3-ubyte.gz"
+    stale = folder / f".{name}.x1y2z3.part"  # what a killed write leaves
+    stale.write_bytes(b"half an archive")
+    fresh = folder / f".{name}.a1b2c3.part"  # a download running right now
+    fresh.write_bytes(b"")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    fetch_mnist(data_home=tmp_path)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_an_empty_file_is_reported_as_empty(tiny_mnist, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty \(0 bytes\)"):
+        fetch_mnist(data_home=tmp_path)
+    tiny_mnist.files["t10k-labels-idx1-ubyte.gz"] = b""
+    with pytest.raises(OSError, match="(?s)t10k-labels.*empty"):
+        fetch_mnist(data_home=tmp_path / "other", subset="test")

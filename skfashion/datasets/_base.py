@@ -6,10 +6,12 @@ subsets that ship inside the package. Every file read is checked against the
 SHA-256 of its decompressed bytes, so a damaged file is refused, not loaded.
 """
 
+import glob
 import gzip
 import hashlib
 import http.client
 import os
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,18 +20,24 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from ._idx import atomic_write_bytes, parse_idx, read_idx_bytes
+from ._idx import atomic_write_bytes, parse_idx, part_prefix, read_idx_bytes
 
 _SUBSETS = StrOptions({"train", "test", "all"})
 _PREFIX = {"train": "train", "test": "t10k"}
 _DOWNLOAD_TIMEOUT = 60  # seconds without data before a mirror is given up
+# A temporary file untouched this long belongs to no live download (each is
+# written in one go, after the whole archive arrived): a killed one left it.
+_STALE_PART_SECONDS = 60
+MIRROR_ENV = "SKFASHION_MIRROR"
 
 
 @dataclass(frozen=True)
 class _DataFile:
     name: str
-    sha256: str  # of the decompressed IDX bytes: the content, whatever the gzip
-    md5: str = ""  # of the publishers' archive, checked on download
+    # Of the decompressed IDX bytes: the content, whatever the gzip. The
+    # publishers' archive MD5 is not checked: a mirror (or a local copy) may
+    # have recompressed the archive, and the content hash is the stronger test.
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -43,15 +51,14 @@ class _DataSet:
 
 def _files(sums):
     return {
-        (subset, kind): _DataFile(f"{_PREFIX[subset]}-{kind}-ubyte.gz", *sums[i])
+        (subset, kind): _DataFile(f"{_PREFIX[subset]}-{kind}-ubyte.gz", sums[i])
         for i, (subset, kind) in enumerate(
             [(s, k) for s in ("train", "test") for k in ("images-idx3", "labels-idx1")]
         )
     }
 
 
-# Checksums from the publishers (MD5 of the archives) and of the canonical
-# decompressed files (SHA-256), as listed in the data README.
+# SHA-256 of the canonical decompressed files, as listed in the data README.
 MNIST = _DataSet(
     name="mnist",
     title="MNIST",
@@ -62,22 +69,10 @@ MNIST = _DataSet(
     ),
     files=_files(
         [
-            (
-                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-                "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-            ),
-            (
-                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-                "d53e105ee54ea40749a09fcbcd1e9432",
-            ),
-            (
-                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-                "9fb629c4189551a2d022fa330f9573f3",
-            ),
-            (
-                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-                "ec29112dd5afa0611ce80d1b7f02629c",
-            ),
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         ],
     ),
 )
@@ -100,22 +95,10 @@ FASHION_MNIST = _DataSet(
     mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
     files=_files(
         [
-            (
-                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-            ),
-            (
-                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-                "25c81989df183df01b3e8a0aad5dffbe",
-            ),
-            (
-                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-                "bef4ecab320f06d8554ea6380940ec79",
-            ),
-            (
-                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-                "bb300cfdad3c16e7a12a480ee83cd310",
-            ),
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
         ],
     ),
 )
@@ -159,24 +142,38 @@ def _verified_array(data, expected_sha256, where, fix):
     return parse_idx(data, name=where)
 
 
-def _download(dataset, datafile, path):
+def _mirrors(dataset, base_url):
+    """The URLs of folders that hold the data set's four files, in order of use.
+
+    ``base_url`` (a folder of this data set's files) wins; else the
+    ``SKFASHION_MIRROR`` environment variable, a folder laid out like the data
+    home (``mnist/``, ``fashion-mnist/``); else the publishers' mirrors. Any
+    URL that urllib opens works, ``file://`` too (a local copy).
+    """
+    if base_url is None and os.environ.get(MIRROR_ENV):
+        base_url = os.environ[MIRROR_ENV].rstrip("/") + "/" + dataset.name
+    if base_url is None:
+        return dataset.mirrors
+    return (os.fspath(base_url).rstrip("/") + "/",)
+
+
+def _download(dataset, datafile, path, base_url=None):
     """Download one archive from the first mirror that answers, atomically.
 
-    The archive is checked against the publishers' MD5 and the content SHA-256
-    in memory, and only then written (to a temporary file renamed into place):
-    an interrupted or corrupted transfer leaves nothing that looks complete.
+    The archive's content is checked against its SHA-256 in memory, and only
+    then written (to a temporary file renamed into place): an interrupted or
+    corrupted transfer leaves nothing that looks complete.
     """
     errors = []
-    for mirror in dataset.mirrors:
+    for mirror in _mirrors(dataset, base_url):
         url = mirror + datafile.name
         try:
             with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT) as response:
                 # read() raises IncompleteRead when the connection closes
                 # before Content-Length bytes have arrived.
                 archive = response.read()
-            md5 = hashlib.md5(archive).hexdigest()
-            if md5 != datafile.md5:
-                raise ValueError(f"archive MD5 is {md5}, expected {datafile.md5}")
+            if not archive:
+                raise ValueError("the file is empty (0 bytes)")
             try:
                 content = gzip.decompress(archive)
             except (EOFError, OSError) as exc:
@@ -191,12 +188,48 @@ def _download(dataset, datafile, path):
     raise OSError(
         f"Could not download {dataset.title} file {datafile.name}; every mirror "
         "failed:\n  " + "\n  ".join(errors) + "\nCopy the four files by hand into "
-        f"{os.path.dirname(path)}, or point data_home or the SKFASHION_DATA "
-        "environment variable at a folder that has them."
+        f"{os.path.dirname(path)}, point data_home or the SKFASHION_DATA "
+        "environment variable at a folder that has them, or name a mirror with "
+        f"base_url or the {MIRROR_ENV} environment variable."
     )
 
 
-def _read_full(dataset, subset, kind, data_home, download_if_missing):
+def _remove_stale_parts(path):
+    """Remove the temporary files that killed downloads of ``path`` left."""
+    pattern = os.path.join(
+        glob.escape(os.path.dirname(path)), glob.escape(part_prefix(path)) + "*.part"
+    )
+    for part in glob.glob(pattern):
+        try:
+            if time.time() - os.path.getmtime(part) > _STALE_PART_SECONDS:
+                os.remove(part)
+        except FileNotFoundError:  # another process removed it first
+            pass
+
+
+def _download_into(dataset, datafile, path, base_url):
+    """Download ``path``; a failure leaves no folder that this call created."""
+    created = []
+    folder = os.path.dirname(path)
+    while not os.path.isdir(folder):
+        created.append(folder)
+        folder = os.path.dirname(folder)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        _remove_stale_parts(path)
+        _download(dataset, datafile, path, base_url)
+    except BaseException:
+        for folder in created:  # innermost first
+            try:
+                os.rmdir(folder)
+            except OSError:  # not empty: something else lives there now
+                break
+        raise
+
+
+def _read_full(
+    dataset, subset, kind, data_home, download_if_missing=False, base_url=None
+):
     datafile = dataset.files[(subset, kind)]
     folder = os.path.join(get_data_home(data_home), dataset.name)
     path = os.path.join(folder, datafile.name)
@@ -207,8 +240,12 @@ def _read_full(dataset, subset, kind, data_home, download_if_missing):
                 "download_if_missing=False. Set data_home or SKFASHION_DATA to the "
                 "folder that holds it, or allow the download."
             )
-        os.makedirs(folder, exist_ok=True)
-        _download(dataset, datafile, path)
+        _download_into(dataset, datafile, path, base_url)
+    if os.path.getsize(path) == 0:
+        raise ValueError(
+            f"{path} is empty (0 bytes), as an interrupted copy leaves a file. "
+            "Delete it and fetch again, or copy a good file in its place."
+        )
     return _verified_array(
         read_idx_bytes(path),
         datafile.sha256,
@@ -281,6 +318,7 @@ def _load(dataset, read, *, subset, return_X_y, as_frame, normalize, descr_note=
 
 _FETCH_PARAMS = {
     "data_home": [str, os.PathLike, None],
+    "base_url": [str, None],
     "subset": [_SUBSETS],
     "download_if_missing": ["boolean"],
     "return_X_y": ["boolean"],
@@ -294,9 +332,11 @@ _SAMPLE_PARAMS = {
 }
 
 
-def _fetch(dataset, data_home, download_if_missing, **kwargs):
+def _fetch(dataset, data_home, download_if_missing, base_url, **kwargs):
     def read(subset, kind):
-        return _read_full(dataset, subset, kind, data_home, download_if_missing)
+        return _read_full(
+            dataset, subset, kind, data_home, download_if_missing, base_url
+        )
 
     return _load(dataset, read, **kwargs)
 
@@ -321,6 +361,7 @@ def fetch_mnist(
     data_home=None,
     subset="train",
     download_if_missing=True,
+    base_url=None,
     return_X_y=False,
     as_frame=False,
     normalize=True,
@@ -350,6 +391,14 @@ def fetch_mnist(
 
     download_if_missing : bool, default=True
         Download missing files instead of raising an ``OSError``.
+
+    base_url : str, default=None
+        URL of a folder that holds the four files (a university mirror, or
+        ``file:///path/`` for a local copy), tried instead of the publishers'
+        mirrors. None: the ``SKFASHION_MIRROR`` environment variable, a folder
+        laid out like the data home (one subfolder per data set), if set.
+        Whatever the source, a file is kept only if its decompressed content
+        has the canonical SHA-256.
 
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
@@ -386,6 +435,7 @@ def fetch_mnist(
         MNIST,
         data_home,
         download_if_missing,
+        base_url,
         subset=subset,
         return_X_y=return_X_y,
         as_frame=as_frame,
@@ -399,6 +449,7 @@ def fetch_fashion_mnist(
     data_home=None,
     subset="train",
     download_if_missing=True,
+    base_url=None,
     return_X_y=False,
     as_frame=False,
     normalize=True,
@@ -428,6 +479,14 @@ def fetch_fashion_mnist(
 
     download_if_missing : bool, default=True
         Download missing files instead of raising an ``OSError``.
+
+    base_url : str, default=None
+        URL of a folder that holds the four files (a university mirror, or
+        ``file:///path/`` for a local copy), tried instead of the publishers'
+        mirrors. None: the ``SKFASHION_MIRROR`` environment variable, a folder
+        laid out like the data home (one subfolder per data set), if set.
+        Whatever the source, a file is kept only if its decompressed content
+        has the canonical SHA-256.
 
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
@@ -464,6 +523,7 @@ def fetch_fashion_mnist(
         FASHION_MNIST,
         data_home,
         download_if_missing,
+        base_url,
         subset=subset,
         return_X_y=return_X_y,
         as_frame=as_frame,

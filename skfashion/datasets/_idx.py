@@ -164,6 +164,11 @@ def write_idx(path, array, *, compress=None):
     atomic_write_bytes(path, data)
 
 
+def part_prefix(path):
+    """The name prefix of the temporary files that stand in for ``path``."""
+    return "." + os.path.basename(path) + "."
+
+
 def atomic_write_bytes(path, data):
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
@@ -172,7 +177,7 @@ def atomic_write_bytes(path, data):
     content or gets all of the new one.
     """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=part_prefix(path), suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
