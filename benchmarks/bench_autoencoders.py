@@ -38,7 +38,7 @@ from sklearn.decomposition import PCA
 from skfashion import Autoencoder
 from skfashion.metrics import reconstruction_error
 
-_SEED_TRAINING = dict(learning_rate=1e-3, lr_schedule=None, loss="mse")
+_SEED_TRAINING = dict(learning_rate=1e-3, lr_schedule=None, loss="mse", batch_size=128)
 
 # name -> (parameters, the seed's test MSE by data set)
 SEEDS = {

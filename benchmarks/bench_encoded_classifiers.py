@@ -24,6 +24,7 @@ from _common import (
     markdown_table,
     parser,
     pyplot,
+    recipe_0_1,
     save_figure,
     write_results,
 )
@@ -70,7 +71,7 @@ def autoencoder_params(params, k, args):
     params = {"max_epochs": args.ae_epochs, **params}
     if args.quick:
         params["max_epochs"] = args.ae_epochs
-    return {**params, "n_components": k, "random_state": args.seed}
+    return {**recipe_0_1(params), "n_components": k, "random_state": args.seed}
 
 
 def representations(args):

@@ -48,8 +48,12 @@ def main(argv=None):
             max_epochs=args.classifier_epochs, random_state=args.seed
         ).fit(X, y)
     with Timer() as t_vae:
+        # the 0.1 defaults, with which the committed results were measured
         vae = VariationalAutoencoder(
-            max_epochs=args.epochs, random_state=args.seed
+            max_epochs=args.epochs,
+            lr_schedule=None,
+            batch_size=128,
+            random_state=args.seed,
         ).fit(X)
     with Timer() as t_ae:  # the seeds' 784-256-64, trained as they did
         ae = Autoencoder(
@@ -57,6 +61,7 @@ def main(argv=None):
             64,
             learning_rate=1e-3,
             lr_schedule=None,
+            batch_size=128,
             max_epochs=args.epochs,
             random_state=args.seed,
         ).fit(X)

@@ -38,6 +38,7 @@ from _common import (
     markdown_table,
     parser,
     pyplot,
+    recipe_0_1,
     save_figure,
     write_results,
 )
@@ -65,7 +66,11 @@ class CountFits(Callback):
 
 def autoencoder_sweep(seed, quick):
     pipe = Pipeline(
-        [("ae", Autoencoder(random_state=seed)), ("knn", KNeighborsClassifier(1))]
+        [
+            # runs of at most 10 epochs under skfashion 0.1's recipe: no step
+            ("ae", Autoencoder(lr_schedule=None, random_state=seed)),
+            ("knn", KNeighborsClassifier(1)),
+        ]
     )
     grid = {
         "ae__learning_rate": [1e-3, 3e-3],
@@ -94,7 +99,8 @@ def unsupervised_sweep(seed, quick):
         "n_components": [64, 144],
         "learning_rate": [1e-3, 3e-3],
     }
-    return Autoencoder(max_epochs=2 if quick else 6, random_state=seed), grid
+    ae = Autoencoder(**recipe_0_1({"max_epochs": 2 if quick else 6}))
+    return ae.set_params(random_state=seed), grid
 
 
 def shrink(grid):
@@ -282,7 +288,12 @@ def halving(args, X, y, results):
         grid = shrink(grid)
     pipe = Pipeline(
         [
-            ("ae", Autoencoder(max_epochs=max_epochs, random_state=args.seed)),
+            (
+                "ae",
+                Autoencoder(
+                    **recipe_0_1({"max_epochs": max_epochs}), random_state=args.seed
+                ),
+            ),
             ("knn", KNeighborsClassifier(1)),
         ]
     )
@@ -343,7 +354,7 @@ def cache(args, X, y, results):
         with tempfile.TemporaryDirectory() as tmp:
             counter = os.path.join(tmp, "fits.txt")
             ae = Autoencoder(
-                max_epochs=2 if args.quick else 5,
+                **recipe_0_1({"max_epochs": 2 if args.quick else 5}),
                 random_state=args.seed,
                 callbacks=[CountFits(counter)],
             )

@@ -86,7 +86,9 @@ def cases(n_features, n_classes):
 
     The factories build exactly the module the estimator builds.
     """
-    ae = Autoencoder((512, 256, 128), 64, batch_size=128, random_state=0)
+    ae = Autoencoder(
+        (512, 256, 128), 64, batch_size=128, lr_schedule=None, random_state=0
+    )
     clf = FeedForwardClassifier(random_state=0, lr_schedule=None)
 
     def ae_module():

@@ -24,21 +24,76 @@ def run(script, tmp_path, *args):
     return result.stdout
 
 
-def test_bench_defaults(tmp_path):
-    out = run("bench_defaults.py", tmp_path, "--dataset", "mnist")
-    results = json.loads(
-        (tmp_path / "defaults_mnist_autoencoder_classifier.json").read_text()
-    )
+@pytest.mark.parametrize("estimator", ["autoencoder", "vae", "classifier"])
+def test_bench_defaults(estimator, tmp_path):
+    args = ["--dataset", "mnist", "--estimator", estimator, "--candidates", "0", "1"]
+    out = run("bench_defaults.py", tmp_path, *args, "--sizes", "300", "2700")
+    name = f"defaults_mnist_{estimator}"
+    results = json.loads((tmp_path / f"{name}.json").read_text())
     assert results["data"] == "sample"
-    kinds = [run["estimator"] for run in results["runs"]]
-    assert kinds == ["autoencoder", "classifier"]
-    assert 0 < results["runs"][0]["test"]["mse"] < 0.2
-    assert 0.1 < results["runs"][1]["test"]["accuracy"] <= 1
-    assert (
-        "| estimator | params |"
-        in (tmp_path / "defaults_mnist_autoencoder_classifier.md").read_text()
+    rows = results["rows"]
+    # two candidates at two sizes on the validation split, then one test row
+    assert [(r["n_train"], r["split"]) for r in rows] == [
+        (300, "validation"),
+        (300, "validation"),
+        (2700, "validation"),
+        (2700, "validation"),
+        (3000, "test"),
+    ]
+    for row in rows:
+        if estimator == "classifier":
+            assert 0.1 < row["accuracy"] <= 1
+        else:
+            assert 0 < row["mse"] < 0.2
+    md = (tmp_path / f"{name}.md").read_text()
+    assert md.count("| validation |") == 4 and "| test |" in md
+    assert "| candidate | params |" in out
+    # --append adds rows to the earlier run's instead of replacing them
+    run("bench_defaults.py", tmp_path, *args[:4], "--sizes", "300", "--no-test")
+    first = json.loads((tmp_path / f"{name}.json").read_text())
+    n_candidates = len(first["candidates"])  # all of them, by default
+    assert len(first["rows"]) == n_candidates >= 2
+    run(
+        "bench_defaults.py",
+        tmp_path,
+        *args[:4],
+        "--sizes",
+        "300",
+        "--no-test",
+        "--append",
     )
-    assert "| autoencoder |" in out
+    again = json.loads((tmp_path / f"{name}.json").read_text())
+    assert again["rows"] == first["rows"] + first["rows"]
+
+
+def test_bench_run_length(tmp_path):
+    out = run(
+        "bench_run_length.py", tmp_path, "--sizes", "500", "3000", "--epochs", "1", "3"
+    )
+    assert "fashion-mnist: sample data, 3000 training" in out.splitlines()[0]
+    results = json.loads((tmp_path / "run_length_fashion-mnist.json").read_text())
+    assert results["complete"]
+    rows = results["rows"]
+    pca = [r for r in rows if r["epochs"] == "PCA-64"]
+    fits = [r for r in rows if r["epochs"] in (1, 3)]
+    assert [r["n_train"] for r in pca] == [500, 3000]
+    assert len(fits) == 2 * 2 * 2  # two sizes, two run lengths, two estimators
+    for row in fits:
+        assert row["train_loss"] > 0 and row["fit_s"] > 0
+        if row["estimator"] == "classifier":
+            assert 0.1 < row["test_accuracy"] <= 1
+        else:
+            assert 0.1 < row["code_1nn"] <= 1 and 0 < row["test_mse"] < 0.2
+    # the verdict is the comparison of the rows, not a constant
+    for key, ok in results["never_worse"].items():
+        estimator, n = key.split(" n_train=")
+        losses = [
+            r["train_loss"]
+            for r in sorted(fits, key=lambda r: r["epochs"])
+            if r["estimator"] == estimator and r["n_train"] == int(n)
+        ]
+        assert ok == (losses[1] <= losses[0])
+    assert "never worse with more epochs" in out
 
 
 def test_bench_speed(tmp_path):
