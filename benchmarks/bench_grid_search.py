@@ -68,7 +68,7 @@ def autoencoder_sweep(seed, quick):
     pipe = Pipeline(
         [
             # runs of at most 10 epochs under skfashion 0.1's recipe: no step
-            ("ae", Autoencoder(lr_schedule=None, random_state=seed)),
+            ("ae", Autoencoder(lr_schedule=None, batch_size=128, random_state=seed)),
             ("knn", KNeighborsClassifier(1)),
         ]
     )
@@ -99,7 +99,7 @@ def unsupervised_sweep(seed, quick):
         "n_components": [64, 144],
         "learning_rate": [1e-3, 3e-3],
     }
-    ae = Autoencoder(**recipe_0_1({"max_epochs": 2 if quick else 6}))
+    ae = Autoencoder(**recipe_0_1({"max_epochs": 2 if quick else 6}), batch_size=128)
     return ae.set_params(random_state=seed), grid
 
 
@@ -291,7 +291,9 @@ def halving(args, X, y, results):
             (
                 "ae",
                 Autoencoder(
-                    **recipe_0_1({"max_epochs": max_epochs}), random_state=args.seed
+                    **recipe_0_1({"max_epochs": max_epochs}),
+                    batch_size=128,
+                    random_state=args.seed,
                 ),
             ),
             ("knn", KNeighborsClassifier(1)),
@@ -355,6 +357,7 @@ def cache(args, X, y, results):
             counter = os.path.join(tmp, "fits.txt")
             ae = Autoencoder(
                 **recipe_0_1({"max_epochs": 2 if args.quick else 5}),
+                batch_size=128,
                 random_state=args.seed,
                 callbacks=[CountFits(counter)],
             )
