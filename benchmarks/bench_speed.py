@@ -89,7 +89,7 @@ def cases(n_features, n_classes):
     ae = Autoencoder(
         (512, 256, 128), 64, batch_size=128, lr_schedule=None, random_state=0
     )
-    clf = FeedForwardClassifier(random_state=0, lr_schedule=None)
+    clf = FeedForwardClassifier(random_state=0, lr_schedule=None, batch_size=128)
 
     def ae_module():
         return AutoencoderModule(n_features, ae.hidden_layer_sizes, ae.n_components)
