@@ -81,7 +81,7 @@ def never_worse(rows):
 
 def report(results, done):
     rows = results["rows"]
-    status = "" if done else " **(incomplete: the run was stopped)**"
+    status = "" if done else " **(incomplete: the run has not finished)**"
     md = [
         f"Run length and data size on {results['dataset']} ({results['data']} data),"
         f" seed {results['seed']}; {results['machine']}{status}",
