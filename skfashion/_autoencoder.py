@@ -510,6 +510,11 @@ class VariationalAutoencoder(Autoencoder):
     negative mean squared reconstruction error of the posterior means (not the
     ELBO), so that a search ranks it beside plain autoencoders.
 
+    The defaults (784-512-256-16, Adam 1e-3, 30 epochs, the rate annealed over
+    the run and ``batch_size='auto'``) were chosen by the validation ELBO on
+    Fashion-MNIST with 1,000, 5,000 and 54,000 training images (see the
+    README).
+
     Parameters
     ----------
     hidden_layer_sizes : array-like of int or int, default=(512, 256)
@@ -544,7 +549,7 @@ class VariationalAutoencoder(Autoencoder):
     weight_decay : float, default=0.0
         L2 penalty on all parameters.
 
-    batch_size : int or 'auto', default=128
+    batch_size : int or 'auto', default='auto'
         Samples per gradient step. 'auto' is a hundredth of the training
         samples within [16, 128]: about 100 steps an epoch on small data.
 
@@ -563,7 +568,7 @@ class VariationalAutoencoder(Autoencoder):
     dropout : float, default=0.0
         Dropout probability after each hidden layer, in training only.
 
-    lr_schedule : {'cosine', 'step'} or None, default=None
+    lr_schedule : {'cosine', 'step'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
         'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
@@ -658,13 +663,13 @@ class VariationalAutoencoder(Autoencoder):
         optimizer="adam",
         learning_rate=1e-3,
         weight_decay=0.0,
-        batch_size=128,
+        batch_size="auto",
         max_epochs=30,
         l1_activity=0.0,
         noise=0.0,
         batch_norm=False,
         dropout=0.0,
-        lr_schedule=None,
+        lr_schedule="cosine",
         lr_step_size=0.5,
         lr_gamma=0.5,
         early_stopping=False,
