@@ -5,7 +5,8 @@ out for validation, and each candidate is trained on the first ``n`` images of
 the other 90% (a stratified subset), for every ``n`` of ``--sizes``, then
 scored on the held-out 10%. The test set is not looked at for that. With
 ``--test-only``, the shipped default is trained on the whole training set and
-scored once on the official test set.
+scored once on the official test set (or, with ``--test-candidates``, the
+candidates named).
 
     python benchmarks/bench_defaults.py --dataset fashion-mnist --estimator \
 autoencoder --sizes 1000 5000 54000 --no-test --output results
@@ -36,6 +37,9 @@ CANDIDATES = {
             {"lr_schedule": "step", "lr_step_size": 0.5, "lr_gamma": 0.3},
             {"lr_schedule": "cosine", "batch_size": 128},
             {"lr_schedule": "cosine", "batch_size": "auto"},
+            # mixed precision: the shipped defaults in float32 and in bfloat16
+            {"precision": "float32"},
+            {"precision": "bfloat16"},
         ],
     ),
     "vae": (
@@ -44,6 +48,8 @@ CANDIDATES = {
             # 0.1 defaults: 784-512-256-16, Adam 1e-3, batch 128, no schedule
             {"lr_schedule": None, "batch_size": 128},
             {"lr_schedule": "cosine", "batch_size": "auto"},
+            {"precision": "float32"},
+            {"precision": "bfloat16"},
         ],
     ),
     "classifier": (
@@ -58,6 +64,8 @@ CANDIDATES = {
             },
             {"lr_schedule": "cosine", "batch_size": 128},
             {"lr_schedule": "cosine", "batch_size": "auto"},
+            {"precision": "float32"},
+            {"precision": "bfloat16"},
         ],
     ),
 }
@@ -110,6 +118,13 @@ def main(argv=None):
         "--append",
         action="store_true",
         help="add the rows to the results of an earlier run instead of replacing",
+    )
+    p.add_argument(
+        "--test-candidates",
+        type=int,
+        nargs="+",
+        help="train these candidates on the whole training set and test them "
+        "(default: the shipped defaults)",
     )
     p.add_argument(
         "--test-only",
@@ -180,20 +195,22 @@ def main(argv=None):
                 }
             )
     if not args.no_test:
-        est = cls(random_state=args.seed, **quick)
-        with Timer() as t:
-            est.fit(X, y)
-        add(
-            {
-                "candidate": "defaults",
-                "params": "(shipped defaults)",
-                "n_train": len(X),
-                "split": "test",
-                **evaluate(kind, est, X_test, y_test, X, y),
-                "epochs": est.n_epochs_,
-                "fit_s": t.seconds,
-            }
-        )
+        tested = [(i, candidates[i]) for i in args.test_candidates or []]
+        for i, params in tested or [("defaults", {})]:
+            est = cls(random_state=args.seed, **quick, **params)
+            with Timer() as t:
+                est.fit(X, y)
+            add(
+                {
+                    "candidate": i,
+                    "params": params or "(shipped defaults)",
+                    "n_train": len(X),
+                    "split": "test",
+                    **evaluate(kind, est, X_test, y_test, X, y),
+                    "epochs": est.n_epochs_,
+                    "fit_s": t.seconds,
+                }
+            )
     write_results(args.output, name, results, report())
 
 

@@ -1,48 +1,92 @@
-"""Epoch time of the estimators against a plain PyTorch loop and a default skorch net.
+"""How close training and inference come to what this machine can compute.
 
-For each estimator the same torch module, optimizer, batch size and data are
-trained three ways, in one process and interleaved (``--repeats`` rounds of
-``--epochs`` epochs each), and the median epoch time of each way is reported
-with its ratio to the plain loop:
+In one run, interleaved so that the figures share the machine's state:
 
-- plain PyTorch: a hand-written loop over shuffled tensor slices;
-- default skorch: ``skorch.NeuralNet`` with its default Dataset and DataLoader
-  (one ``__getitem__`` per sample, then collate);
-- skfashion: the estimator's ``fit``, timed by skorch's epoch timer.
+1. the matrix-multiply peak in float32 and bfloat16 (GFLOP/s, the best of a
+   few large products);
+2. for each estimator, its epoch on ``--n-train`` images trained three ways:
+   a plain float32 PyTorch loop over the same module, batch size and data (the
+   baseline), skfashion in float32, and skfashion with its defaults (mixed
+   precision where the processor computes bfloat16 natively, a fused
+   optimizer): median seconds per epoch over ``--repeats`` rounds of
+   ``--epochs`` epochs, the ratio to the baseline, the GFLOP/s reached (the
+   matrix products of the forward and backward passes, counted by
+   ``torch.utils.flop_counter``) and its fraction of the matching peak;
+3. the options tried on the default autoencoder in a plain loop (``foreach``
+   and fused Adam, bfloat16, larger batches, ``torch.compile``), to say what
+   wins and by how much (``--no-options`` skips them);
+4. inference: one sample and 10,000 samples through ``transform`` /
+   ``predict`` (input validation included) against a float32 forward of the
+   bare module.
 
-    python benchmarks/bench_speed.py --dataset mnist --output results
+    python benchmarks/bench_speed.py --dataset fashion-mnist --output results
+
+Run it alone: it measures the machine, and anything running beside it is
+measured too (the load average at the start is written with the results).
 """
 
+import os
 import statistics
 import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from _common import load, machine, markdown_table, parser, write_results
-from skorch import NeuralNet
+from torch.utils.flop_counter import FlopCounterMode
 
 from skfashion import Autoencoder, FeedForwardClassifier
-from skfashion._modules import AutoencoderModule, ClassifierModule
-from skfashion._net import reconstruction_loss
+from skfashion._base import native_bfloat16
+
+# -- the machine's peak --------------------------------------------------------
 
 
-class _ReconstructionOnly(torch.nn.Module):
-    """Wraps an autoencoder module so that skorch's default loss sees one output."""
+def matmul_peak(dtype, seconds=1.0):
+    """GFLOP/s of the best of a few large matrix products in ``dtype``."""
+    best = 0.0
+    for m, k, n in ((4096, 1024, 1024), (2048, 2048, 2048), (8192, 784, 1024)):
+        a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+        for _ in range(3):
+            a @ b
+        rates = []
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            start = time.perf_counter()
+            a @ b
+            rates.append(2 * m * k * n / (time.perf_counter() - start) / 1e9)
+        best = max(best, statistics.median(rates))
+    return best
 
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
 
-    def forward(self, x):
-        return self.inner(x)[0]
+# -- training ------------------------------------------------------------------
 
 
-def plain_epochs(module, loss_fn, X, y, batch_size, lr, epochs):
-    """Epoch times of a hand-written loop: the baseline."""
-    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+def reconstruction_mse(output, target, X):
+    return F.mse_loss(output[0].float(), X)
+
+
+def cross_entropy(output, target, X):
+    return F.cross_entropy(output.float(), target)
+
+
+def train_flops_per_sample(module, loss_fn, X, y, batch_size):
+    """FLOPs of the matrix products of one training step, per sample."""
+    Xb, yb = torch.as_tensor(X[:batch_size]), torch.as_tensor(y[:batch_size])
+    module.train()
+    with FlopCounterMode(display=False) as counter:
+        loss_fn(module(Xb), yb, Xb).backward()
+    module.zero_grad()
+    return counter.get_total_flops() / len(Xb)
+
+
+def plain_epochs(
+    module, loss_fn, X, y, batch_size, lr, epochs, bf16=False, fused=False
+):
+    """Epoch times and last loss of a hand-written loop: the baseline and options."""
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr, fused=fused or None)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
     module.train()
-    times = []
+    times, total = [], 0.0
     for _ in range(epochs):
         start = time.perf_counter()
         order = torch.randperm(len(X))
@@ -50,143 +94,256 @@ def plain_epochs(module, loss_fn, X, y, batch_size, lr, epochs):
         for i in range(0, len(X), batch_size):
             index = order[i : i + batch_size]
             optimizer.zero_grad()
-            loss = loss_fn(module(X[index]), y[index], X[index])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                output = module(X[index])
+            loss = loss_fn(output, y[index], X[index])
             loss.backward()
             optimizer.step()
-            total += loss.item()
+            total += loss.item() * len(index)
         times.append(time.perf_counter() - start)
-    return times
-
-
-def skorch_default_epochs(module, criterion, X, y, batch_size, lr, epochs):
-    """Epoch times of skorch's NeuralNet with its default data path."""
-    net = NeuralNet(
-        module,
-        criterion=criterion,
-        optimizer=torch.optim.Adam,
-        lr=lr,
-        batch_size=batch_size,
-        max_epochs=epochs,
-        train_split=None,
-        iterator_train__shuffle=True,
-        verbose=0,
-    )
-    net.fit(X, y)
-    return list(net.history[:, "dur"])
+    return times, total / len(X)
 
 
 def estimator_epochs(estimator, X, y, epochs):
+    """Epoch times (skorch's timer) and last training loss of ``fit``."""
     estimator.set_params(max_epochs=epochs)
     estimator.fit(X, y)
-    return list(estimator.history_[:, "dur"])
+    return list(estimator.history_[:, "dur"]), estimator.loss_curve_[-1]
 
 
-def cases(n_features, n_classes):
-    """(name, estimator, module factory, plain loss, is autoencoder, criterion).
-
-    The factories build exactly the module the estimator builds.
-    """
-    ae = Autoencoder(
-        (512, 256, 128), 64, batch_size=128, lr_schedule=None, random_state=0
-    )
-    clf = FeedForwardClassifier(random_state=0, lr_schedule=None, batch_size=128)
-
-    def ae_module():
-        return AutoencoderModule(n_features, ae.hidden_layer_sizes, ae.n_components)
-
-    def clf_module():
-        return ClassifierModule(
-            n_features,
-            clf.hidden_layer_sizes,
-            n_classes,
-            batch_norm=clf.batch_norm,
-            dropout=clf.dropout,
-        )
-
-    def ae_loss(output, target, X):
-        return reconstruction_loss(output[0], X)
-
-    def clf_loss(output, target, X):
-        return torch.nn.functional.cross_entropy(output, target)
-
+def cases():
+    """(name, estimator, loss) for the estimators' defaults, no schedule."""
     return [
         (
-            "Autoencoder 784-512-256-128-64",
-            ae,
-            ae_module,
-            ae_loss,
-            True,
-            torch.nn.MSELoss,
+            "Autoencoder (defaults, 784-1024-64)",
+            Autoencoder(batch_size=128, lr_schedule=None, random_state=0),
+            reconstruction_mse,
         ),
         (
             "FeedForwardClassifier (defaults)",
-            clf,
-            clf_module,
-            clf_loss,
-            False,
-            torch.nn.CrossEntropyLoss,
+            FeedForwardClassifier(batch_size=128, lr_schedule=None, random_state=0),
+            cross_entropy,
         ),
     ]
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0], default="mnist")
-    p.add_argument("--epochs", type=int, default=3, help="epochs per round")
-    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
-    args = p.parse_args(argv)
-    if args.quick:
-        args.epochs, args.repeats = 2, 1
-    X, y, _, _, source = load(args.dataset, args.quick)
-    y = y.astype(np.int64)
-    rows, results = (
-        [],
-        {"dataset": args.dataset, "data": source, "machine": machine(), "cases": []},
-    )
-    for name, estimator, make_module, loss_fn, is_ae, criterion in cases(
-        X.shape[1], len(np.unique(y))
-    ):
-        batch_size, lr = estimator.batch_size, estimator.learning_rate
-        times = {"plain": [], "skorch": [], "skfashion": []}
+def training_rows(X, y, args, peak):
+    """One row per estimator and way of training, plus the fitted estimators."""
+    rows, fitted = [], {}
+    for name, estimator, loss_fn in cases():
+        is_ae = isinstance(estimator, Autoencoder)
+        target = None if is_ae else y
+        # The module the estimator builds, taken from a one-epoch fit.
+        probe = estimator.set_params(max_epochs=1).fit(
+            X[:256], None if is_ae else y[:256]
+        )
+        make_module = probe.net_.initialize_module
+        batch, lr = estimator.batch_size, estimator.learning_rate
+        flops = train_flops_per_sample(
+            make_module().module_, loss_fn, X, y, batch
+        ) * len(X)
+        ways = ["plain PyTorch, float32", "skfashion, float32", "skfashion, defaults"]
+        times = {way: [] for way in ways}
+        losses = {}
         for round_ in range(args.repeats):
             torch.manual_seed(round_)
-            times["plain"] += plain_epochs(
-                make_module(), loss_fn, X, y, batch_size, lr, args.epochs
+            module = make_module().module_
+            t, losses["plain PyTorch, float32"] = plain_epochs(
+                module, loss_fn, X, y, batch, lr, args.epochs
             )
-            skorch_module = make_module()
-            if is_ae:
-                skorch_module = _ReconstructionOnly(skorch_module)
-            times["skorch"] += skorch_default_epochs(
-                skorch_module,
-                criterion,
-                X,
-                X if is_ae else y,
-                batch_size,
-                lr,
-                args.epochs,
+            times["plain PyTorch, float32"] += t
+            for way, precision in (
+                ("skfashion, float32", "float32"),
+                ("skfashion, defaults", "auto"),
+            ):
+                est = estimator.set_params(precision=precision)
+                t, losses[way] = estimator_epochs(est, X, target, args.epochs)
+                times[way] += t
+        fitted[name] = estimator.set_params(precision="auto")
+        base = statistics.median(times["plain PyTorch, float32"])
+        for way in ways:
+            precision = "float32"
+            if way == "skfashion, defaults":
+                precision = estimator.precision_
+            seconds = statistics.median(times[way])
+            rate = flops / seconds / 1e9
+            rows.append(
+                {
+                    "estimator": name,
+                    "way": way,
+                    "precision": precision,
+                    "batch": batch,
+                    "s/epoch": seconds,
+                    "x plain": base / seconds,
+                    "GFLOP/s": rate,
+                    "of peak": rate / peak[precision],
+                    "last loss": losses[way],
+                }
             )
-            times["skfashion"] += estimator_epochs(
-                estimator, X, None if is_ae else y, args.epochs
-            )
-        median = {k: statistics.median(v) for k, v in times.items()}
-        row = {
-            "estimator": name,
-            "batch": batch_size,
-            "plain torch s/epoch": median["plain"],
-            "default skorch s/epoch": median["skorch"],
-            "skfashion s/epoch": median["skfashion"],
-            "skfashion / plain": median["skfashion"] / median["plain"],
-            "default skorch / plain": median["skorch"] / median["plain"],
-            "skfashion / default skorch": median["skfashion"] / median["skorch"],
-        }
-        rows.append(row)
-        results["cases"].append({**row, "epoch_times": times})
+            print(rows[-1], flush=True)
+    return rows, fitted
+
+
+def option_rows(X, y, args, peak):
+    """Options tried on the default autoencoder's module in a plain loop."""
+    name, estimator, loss_fn = cases()[0]
+    probe = estimator.set_params(max_epochs=1).fit(X[:256])
+    make_module = probe.net_.initialize_module
+    lr = estimator.learning_rate
+    options = [
+        ("float32, Adam (foreach)", 128, {}),
+        ("float32, Adam (fused)", 128, {"fused": True}),
+        ("bfloat16, Adam (fused)", 128, {"fused": True, "bf16": True}),
+        ("float32, Adam (fused), batch 512", 512, {"fused": True}),
+        ("bfloat16, Adam (fused), batch 512", 512, {"fused": True, "bf16": True}),
+    ]
+    times = {label: [] for label, _, _ in options}
+    flops = {}
+    for round_ in range(args.repeats):
+        for label, batch, kwargs in options:
+            torch.manual_seed(round_)
+            module = make_module().module_
+            flops[label] = train_flops_per_sample(module, loss_fn, X, X, batch)
+            times[label] += plain_epochs(
+                module, loss_fn, X, X, batch, lr, args.epochs, **kwargs
+            )[0]
+    rows = []
+    base = statistics.median(times[options[0][0]])
+    for label, batch, kwargs in options:
+        seconds = statistics.median(times[label])
+        rate = flops[label] * len(X) / seconds / 1e9
+        precision = "bfloat16" if kwargs.get("bf16") else "float32"
+        rows.append(
+            {
+                "option": label,
+                "s/epoch": seconds,
+                "x foreach float32": base / seconds,
+                "GFLOP/s": rate,
+                "of peak": rate / peak[precision],
+            }
+        )
+    rows.append(compile_row(make_module, loss_fn, X, lr, args, base))
+    for row in rows:
         print(row, flush=True)
-    md = (
-        f"Median epoch time on {len(X)} {args.dataset} images ({source} data), "
-        f"{args.repeats} interleaved rounds of {args.epochs} epochs; "
-        f"{results['machine']}\n\n" + markdown_table(rows, list(rows[0]))
-    )
-    write_results(args.output, f"speed_{args.dataset}", results, md)
+    return rows
+
+
+def compile_row(make_module, loss_fn, X, lr, args, base):
+    """``torch.compile`` of the module, as skorch's ``compile=True`` does."""
+    torch.manual_seed(0)
+    module = make_module().module_
+    try:
+        start = time.perf_counter()
+        compiled = torch.compile(module)
+        # The first epoch compiles; the others run the compiled code.
+        times, _ = plain_epochs(
+            compiled, loss_fn, X, X, 128, lr, args.epochs + 1, fused=True
+        )
+        total = time.perf_counter() - start
+    except Exception as exc:  # no compiler on this machine, say so
+        return {"option": f"float32, torch.compile: failed ({type(exc).__name__})"}
+    seconds = statistics.median(times[1:])
+    return {
+        "option": (
+            f"float32, Adam (fused), torch.compile (first epoch "
+            f"{times[0]:.1f} s, run {total:.1f} s)"
+        ),
+        "s/epoch": seconds,
+        "x foreach float32": base / seconds,
+    }
+
+
+# -- inference -----------------------------------------------------------------
+
+
+def _seconds(function, calls):
+    """Median seconds of ``function()`` over ``calls`` calls, after a warm-up."""
+    for _ in range(min(calls, 10)):
+        function()
+    samples = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def inference_rows(fitted, X):
+    """One sample and 10,000 through the estimator, against the bare module."""
+    rows = []
+    X = np.ascontiguousarray(X[:10000])
+    for name, est in fitted.items():
+        module = est.net_.module_.eval()
+        bare = module.encode if isinstance(est, Autoencoder) else module
+        method = est.transform if isinstance(est, Autoencoder) else est.predict
+        for n, calls in ((1, 300), (len(X), 5)):
+            Xn = X[:n]
+            Xt = torch.as_tensor(Xn)
+            with torch.inference_mode():
+                bare_s = _seconds(lambda: bare(Xt), calls)
+            ours = _seconds(lambda: method(Xn), calls)
+            rows.append(
+                {
+                    "estimator": name,
+                    "method": method.__name__,
+                    "samples": n,
+                    "bare module ms": bare_s * 1e3,
+                    "skfashion ms": ours * 1e3,
+                    "skfashion / bare": ours / bare_s,
+                    "samples/s": n / ours,
+                }
+            )
+            print(rows[-1], flush=True)
+    return rows
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--n-train", type=int, default=20000, help="training images")
+    p.add_argument("--epochs", type=int, default=3, help="epochs per round")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
+    p.add_argument("--no-options", action="store_true", help="skip the options")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.epochs, args.repeats, args.n_train = 2, 1, 2000
+    X, y, _, _, source = load(args.dataset, args.quick)
+    X, y = X[: args.n_train], y[: args.n_train].astype(np.int64)
+    load_at_start = os.getloadavg()[0]
+    peak = {
+        "float32": matmul_peak(torch.float32),
+        "bfloat16": matmul_peak(torch.bfloat16),
+    }
+    print(f"matmul peak GFLOP/s: {peak}", flush=True)
+    training, fitted = training_rows(X, y, args, peak)
+    options = [] if args.no_options else option_rows(X, y, args, peak)
+    inference = inference_rows(fitted, X)
+    results = {
+        "dataset": args.dataset,
+        "data": source,
+        "n_train": len(X),
+        "machine": machine(),
+        "native_bfloat16": native_bfloat16("cpu"),
+        "load_average_at_start": load_at_start,
+        "peak_gflops": peak,
+        "training": training,
+        "options": options,
+        "inference": inference,
+    }
+    md = [
+        f"{len(X)} {args.dataset} images ({source} data); {results['machine']}; "
+        f"bfloat16 native: {results['native_bfloat16']}; load average at the "
+        f"start {load_at_start:.2f}. Medians of {args.repeats} interleaved rounds "
+        f"of {args.epochs} epochs.",
+        "",
+        f"Matrix-multiply peak: {peak['float32']:.0f} GFLOP/s in float32, "
+        f"{peak['bfloat16']:.0f} GFLOP/s in bfloat16.",
+        "",
+        markdown_table(training, list(training[0])),
+    ]
+    if options:
+        md += ["", markdown_table(options, list(options[0]))]
+    md += ["", markdown_table(inference, list(inference[0]))]
+    write_results(args.output, f"speed_{args.dataset}", results, "\n".join(md))
 
 
 if __name__ == "__main__":

@@ -136,6 +136,13 @@ class Autoencoder(
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
+    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+        Arithmetic of the training forward pass. 'bfloat16' runs it under
+        ``torch.autocast`` (matrix products in bfloat16; weights, loss and
+        optimizer state in float32); 'auto' takes bfloat16 where the device
+        computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
+        capability 8.0 or more), else float32. Predictions are float32.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
         copied at each fit.
@@ -162,6 +169,9 @@ class Autoencoder(
 
     n_epochs_ : int
         Epochs run.
+
+    precision_ : {'float32', 'bfloat16'}
+        The precision the training ran in, with 'auto' resolved.
 
     code_mean_ : ndarray of shape (n_components,)
         Mean of the training codes, used by :meth:`sample`.
@@ -228,6 +238,7 @@ class Autoencoder(
         n_iter_no_change=5,
         random_state=None,
         device="auto",
+        precision="auto",
         callbacks=None,
         verbose=0,
     ):
@@ -253,6 +264,7 @@ class Autoencoder(
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.device = device
+        self.precision = precision
         self.callbacks = callbacks
         self.verbose = verbose
 
@@ -317,7 +329,7 @@ class Autoencoder(
         reconstruction, codes = net.apply(X, "forward")[:2]
         X64 = torch.as_tensor(X, dtype=torch.float64)
         loss = fitted["loss_"]
-        error = reconstruction_loss(reconstruction, X64, loss)
+        error = reconstruction_loss(reconstruction.double(), X64, loss)
         baseline = reconstruction_loss(X64.mean(0).expand_as(X64), X64, loss)
         self._warn_if_no_better(
             float(error),
@@ -443,7 +455,7 @@ class Autoencoder(
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         reconstruction = self.net_.apply(X, "forward")[0].numpy()
-        return -float(np.mean((X - reconstruction) ** 2))
+        return -float(np.mean((X - reconstruction) ** 2, dtype=np.float64))
 
     def sample(self, n_samples=1, *, random_state=None, distribution="fitted"):
         """Generate new data by decoding random codes.
@@ -599,6 +611,13 @@ class VariationalAutoencoder(Autoencoder):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
+    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+        Arithmetic of the training forward pass. 'bfloat16' runs it under
+        ``torch.autocast`` (matrix products in bfloat16; weights, loss and
+        optimizer state in float32); 'auto' takes bfloat16 where the device
+        computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
+        capability 8.0 or more), else float32. Predictions are float32.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, copied at each fit.
 
@@ -618,6 +637,9 @@ class VariationalAutoencoder(Autoencoder):
 
     n_epochs_ : int
         Epochs run.
+
+    precision_ : {'float32', 'bfloat16'}
+        The precision the training ran in, with 'auto' resolved.
 
     code_mean_ : ndarray of shape (n_components,)
         Mean of the training posterior means.
@@ -677,6 +699,7 @@ class VariationalAutoencoder(Autoencoder):
         n_iter_no_change=5,
         random_state=None,
         device="auto",
+        precision="auto",
         callbacks=None,
         verbose=0,
     ):
@@ -703,6 +726,7 @@ class VariationalAutoencoder(Autoencoder):
             n_iter_no_change=n_iter_no_change,
             random_state=random_state,
             device=device,
+            precision=precision,
             callbacks=callbacks,
             verbose=verbose,
         )

@@ -104,6 +104,13 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
+    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+        Arithmetic of the training forward pass. 'bfloat16' runs it under
+        ``torch.autocast`` (matrix products in bfloat16; weights, loss and
+        optimizer state in float32); 'auto' takes bfloat16 where the device
+        computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
+        capability 8.0 or more), else float32. Predictions are float32.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
         copied at each fit.
@@ -135,6 +142,9 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
 
     n_epochs_ : int
         Epochs run.
+
+    precision_ : {'float32', 'bfloat16'}
+        The precision the training ran in, with 'auto' resolved.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -178,6 +188,7 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         n_iter_no_change=5,
         random_state=None,
         device="auto",
+        precision="auto",
         callbacks=None,
         verbose=0,
     ):
@@ -198,6 +209,7 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.device = device
+        self.precision = precision
         self.callbacks = callbacks
         self.verbose = verbose
 
@@ -244,7 +256,7 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         # The trivial baseline predicts the class frequencies for every sample:
         # its cross-entropy is their entropy.
         logits = net.apply(X, "forward")
-        loss = float(F.cross_entropy(logits, torch.as_tensor(y)))
+        loss = float(F.cross_entropy(logits.double(), torch.as_tensor(y)))
         frequencies = np.bincount(y) / len(y)
         frequencies = frequencies[frequencies > 0]
         baseline = float(-(frequencies * np.log(frequencies)).sum())
@@ -286,7 +298,7 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
     def _logits(self, X):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "forward").numpy()
+        return self.net_.apply(X, "forward").numpy().astype(np.float64)
 
     def decision_function(self, X):
         """The logits: one unnormalised score per class.

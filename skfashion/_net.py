@@ -8,7 +8,8 @@ tensor: ``InMemoryDataset`` holds the tensors and ``InMemoryBatchIterator`` cuts
 them.
 
 The nets customise skorch through its documented hooks only: ``get_dataset``,
-``infer`` (input noise), ``get_loss`` (reconstruction, code penalty, KL),
+``infer`` (mixed precision, input noise), ``get_loss`` (reconstruction, code
+penalty, KL),
 ``train_step`` (stop on a non-finite loss) and ``fit_loop`` (let Ctrl-C out:
 skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
 half-trained net). No scikit-learn estimator API here:
@@ -16,7 +17,6 @@ the estimators in ``_autoencoder.py`` and ``_classifier.py`` are the faces.
 """
 
 import contextlib
-import copy
 import math
 import signal
 import threading
@@ -183,27 +183,61 @@ class ValidationSplit:
         return dataset.subset(train), dataset.subset(valid)
 
 
+# Inference runs in chunks of this many rows: large enough for the matrix
+# products to run at full speed, small enough to bound the memory of a call.
+INFERENCE_BATCH_SIZE = 1024
+
+# Every inference chunk is padded to a multiple of this many rows. BLAS picks
+# its kernel by the shape of the product: one row goes through a
+# matrix-vector path, and a few odd row counts through kernels that round
+# differently (by ~1e-7). Padded, a row's output does not depend on which rows
+# share its call, as scikit-learn's checks ask (subset and order invariance).
+ROW_MULTIPLE = 16
+
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+def _map_outputs(function, out):
+    """Apply ``function`` to a module output: a tensor or a tuple of them."""
+    if isinstance(out, tuple):
+        return tuple(function(o) for o in out)
+    return function(out)
+
+
 class InMemoryNet(NeuralNet):
     """A skorch ``NeuralNet`` fed with whole-batch tensor slices.
 
-    The base of the nets below: arrays become an ``InMemoryDataset``, a
-    non-finite training loss stops the fit with an error, Ctrl-C stops it with
-    ``TrainingInterrupted``, and ``apply`` runs any
-    method of the module over data in evaluation mode.
+    The base of the nets below: arrays become an ``InMemoryDataset``; with
+    ``precision='bfloat16'`` the training forward pass runs under
+    ``torch.autocast`` (the matrix products in bfloat16; the weights, the
+    loss and the optimizer state stay float32); a non-finite training loss
+    stops the fit with an error; Ctrl-C stops it with ``TrainingInterrupted``;
+    and ``apply`` runs any method of the module over data in evaluation mode.
     """
 
-    def __init__(self, module, *args, **kwargs):
+    def __init__(self, module, *args, precision="float32", **kwargs):
         kwargs.setdefault("iterator_train", InMemoryBatchIterator)
         kwargs.setdefault("iterator_valid", InMemoryBatchIterator)
         kwargs.setdefault("iterator_train__shuffle", True)
         kwargs.setdefault("iterator_train__merge_singleton", True)
         kwargs.setdefault("dataset", InMemoryDataset)
         super().__init__(module, *args, **kwargs)
+        self.precision = precision
 
     def get_dataset(self, X, y=None):
         if isinstance(X, InMemoryDataset):
             return X
         return InMemoryDataset(X, y)
+
+    def infer(self, x, **fit_params):
+        dtype = PRECISIONS[self.precision]
+        if dtype is None or not self.module_.training:
+            return super().infer(x, **fit_params)
+        # Training forward only: validation and predictions stay float32.
+        with torch.autocast(torch.device(self.device).type, dtype=dtype):
+            out = super().infer(x, **fit_params)
+        # The loss is computed in float32 from float32 outputs.
+        return _map_outputs(lambda o: o.float(), out)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         with sigint_watch() as watch:
@@ -231,27 +265,34 @@ class InMemoryNet(NeuralNet):
         return step
 
     def apply(self, X, method="forward"):
-        """Run ``module_.<method>`` over ``X`` in batches, in evaluation mode.
+        """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
-        Returns a float64 CPU tensor, or a tuple of them when the method
-        returns a tuple. Inference runs in float64 on a copy of the module:
-        float32 matrix products accumulate in an order that depends on how
-        many rows share the batch, which moves each output by ~1e-7; in
-        float64 the result for a row does not depend on the rows batched with
-        it, to well below the precision of the float32 weights.
+        Returns a float32 CPU tensor, or a tuple of them when the method
+        returns a tuple. The module itself runs (no copy), in chunks of
+        ``INFERENCE_BATCH_SIZE`` rows, each padded with zero rows to a
+        multiple of ``ROW_MULTIPLE``, so that a row's output is the same
+        whether it comes alone or with others; its mode (training or
+        evaluation) is put back afterwards.
         """
         self.check_is_fitted()
-        module = copy.deepcopy(self.module_).double().eval()
+        X = self.get_dataset(X).X
+        module = self.module_
         function = getattr(module, method)
-        iterator = self.get_iterator(self.get_dataset(X), training=False)
+        was_training = module.training
         outputs = []
-        with torch.inference_mode():
-            for Xi, _ in iterator:
-                out = function(Xi.to(self.device, torch.float64))
-                if isinstance(out, tuple):
-                    outputs.append(tuple(o.cpu() for o in out))
-                else:
-                    outputs.append(out.cpu())
+        module.eval()
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(X), INFERENCE_BATCH_SIZE):
+                    Xi = X[start : start + INFERENCE_BATCH_SIZE]
+                    n = len(Xi)
+                    padding = -n % ROW_MULTIPLE
+                    if padding:
+                        Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
+                    out = function(Xi.to(self.device, torch.float32))
+                    outputs.append(_map_outputs(lambda o: o[:n].float().cpu(), out))
+        finally:
+            module.train(was_training)
         if isinstance(outputs[0], tuple):
             return tuple(map(torch.cat, zip(*outputs)))
         return torch.cat(outputs)

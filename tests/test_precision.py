@@ -1,0 +1,134 @@
+"""Mixed precision, the fused optimizer and inference on the live module."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
+from skfashion._base import native_bfloat16, optimizer_kwargs, resolve_precision
+from skfashion._net import ROW_MULTIPLE
+from skfashion.datasets import load_fashion_mnist_sample
+
+ESTIMATORS = [Autoencoder, VariationalAutoencoder, FeedForwardClassifier]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    X, y = load_fashion_mnist_sample(return_X_y=True)
+    return X[:600], y[:600]
+
+
+def _fit(cls, X, y, **params):
+    params = {"max_epochs": 2, "random_state": 0, **params}
+    if cls is FeedForwardClassifier:
+        return cls(**params).fit(X, y)
+    return cls(**params).fit(X)
+
+
+def _weights(est):
+    return [p.detach().clone() for p in est.net_.module_.parameters()]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_bfloat16_trains_float32_weights_and_is_repeatable(cls, sample):
+    X, y = sample
+    first = _fit(cls, X, y, precision="bfloat16")
+    again = _fit(cls, X, y, precision="bfloat16")
+    in_float32 = _fit(cls, X, y, precision="float32")
+    assert first.precision_ == "bfloat16" and in_float32.precision_ == "float32"
+    # Weights and the optimizer's state stay float32.
+    assert all(w.dtype == torch.float32 for w in _weights(first))
+    state = first.net_.optimizer_.state_dict()["state"]
+    assert all(
+        t.dtype == torch.float32
+        for s in state.values()
+        for t in s.values()
+        if torch.is_tensor(t) and t.is_floating_point() and t.dim() > 0
+    )
+    # Bit for bit repeatable for a given precision ...
+    for a, b in zip(_weights(first), _weights(again)):
+        assert torch.equal(a, b)
+    # ... and the autocast does change the arithmetic.
+    assert not all(
+        torch.equal(a, b) for a, b in zip(_weights(first), _weights(in_float32))
+    )
+
+
+def test_bfloat16_reaches_the_float32_quality_on_real_images():
+    X, _ = load_fashion_mnist_sample(return_X_y=True)
+    X_test, _ = load_fashion_mnist_sample(subset="test", return_X_y=True)
+    errors = {}
+    for precision in ("float32", "bfloat16"):
+        ae = Autoencoder(max_epochs=6, precision=precision, random_state=0)
+        ae.fit(X[:2000])
+        errors[precision] = -ae.score(X_test)
+    assert errors["bfloat16"] < 1.05 * errors["float32"]
+
+
+def test_auto_precision_follows_the_device(monkeypatch):
+    assert resolve_precision("float32", "cpu") == "float32"
+    assert resolve_precision("bfloat16", "cpu") == "bfloat16"
+    expected = "bfloat16" if native_bfloat16("cpu") else "float32"
+    assert resolve_precision("auto", "cpu") == expected
+    for capability, expected in (((7, 5), "float32"), ((8, 0), "bfloat16")):
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda d: capability)
+        assert resolve_precision("auto", "cuda") == expected
+    assert resolve_precision("auto", "mps") == "float32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    assert resolve_precision("auto", "cpu") == "float32"
+
+
+def test_precision_is_validated(sample):
+    X, _ = sample
+    with pytest.raises(ValueError, match="precision"):
+        Autoencoder(precision="float16").fit(X)
+
+
+def test_the_fused_optimizer_where_torch_has_one(sample):
+    assert optimizer_kwargs("adam", "cpu") == {"fused": True}
+    assert optimizer_kwargs("rmsprop", "cpu") == {}
+    assert optimizer_kwargs("adam", "mps") == {}
+    X, _ = sample
+    for name in ("adam", "adamw", "sgd", "adagrad", "rmsprop", "adadelta"):
+        ae = Autoencoder((32,), 8, optimizer=name, max_epochs=1).fit(X[:100])
+        fused = ae.net_.optimizer_.defaults.get("fused")
+        assert bool(fused) == (name in ("adam", "adamw", "sgd", "adagrad"))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_inference_runs_the_module_itself_and_leaves_its_mode(cls, sample):
+    X, y = sample
+    est = _fit(cls, X, y, max_epochs=1)
+    module = est.net_.module_
+    was_training = module.training
+    calls = []
+    original = copy.deepcopy
+    try:
+        copy.deepcopy = lambda *a, **k: calls.append(a) or original(*a, **k)
+        est.predict(X[:5]) if cls is FeedForwardClassifier else est.transform(X[:5])
+    finally:
+        copy.deepcopy = original
+    assert calls == [] and est.net_.module_ is module
+    assert module.training == was_training
+    # Called in the middle of training (a callback, say): training goes on.
+    for mode in (True, False):
+        module.train(mode)
+        est.net_.apply(X[:3])
+        assert module.training == mode
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_a_row_gives_the_same_output_alone_or_with_any_others(cls, sample):
+    X, y = sample
+    est = _fit(cls, X, y, max_epochs=1)
+    method = est.predict_proba if cls is FeedForwardClassifier else est.transform
+    full = method(X[:300])
+    assert full.dtype == (np.float64 if cls is FeedForwardClassifier else np.float32)
+    for n in [1, 2, 3, 5, 7, ROW_MULTIPLE - 1, ROW_MULTIPLE + 1, 37, 129]:
+        start = (n * 13) % 150
+        np.testing.assert_array_equal(method(X[start : start + n]), full[start:][:n])
+    order = np.random.RandomState(0).permutation(300)
+    np.testing.assert_array_equal(method(X[:300][order]), full[order])
