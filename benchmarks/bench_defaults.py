@@ -40,6 +40,9 @@ CANDIDATES = {
             # mixed precision: the shipped defaults in float32 and in bfloat16
             {"precision": "float32"},
             {"precision": "bfloat16"},
+            # larger batches, the rate scaled by the square root of the size
+            {"precision": "bfloat16", "batch_size": 256, "learning_rate": 2.8e-3},
+            {"precision": "bfloat16", "batch_size": 512, "learning_rate": 4e-3},
         ],
     ),
     "vae": (

@@ -222,7 +222,8 @@ def option_rows(X, y, args, peak):
                 "of peak": rate / peak[precision],
             }
         )
-    rows.append(compile_row(make_module, loss_fn, X, lr, args, base))
+    if not args.quick:  # compiling takes most of a minute
+        rows.append(compile_row(make_module, loss_fn, X, lr, args, base))
     for row in rows:
         print(row, flush=True)
     return rows

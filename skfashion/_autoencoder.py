@@ -388,7 +388,7 @@ class Autoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "encode").numpy().astype(np.float32)
+        return self.net_.apply(X, "encode").numpy()
 
     def inverse_transform(self, X):
         """Decode codes into data.
@@ -410,11 +410,7 @@ class Autoencoder(
                 f"X has {codes.shape[1]} features, but inverse_transform expects "
                 f"codes of n_components={self.n_components} features."
             )
-        return (
-            self.net_.apply(_as_tensor_ready(codes), "decode")
-            .numpy()
-            .astype(np.float32)
-        )
+        return self.net_.apply(_as_tensor_ready(codes), "decode").numpy()
 
     def reconstruct(self, X):
         """Encode and decode ``X``: the network's reconstruction of it.
@@ -430,7 +426,7 @@ class Autoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "forward")[0].numpy().astype(np.float32)
+        return self.net_.apply(X, "forward")[0].numpy()
 
     def score(self, X, y=None):
         """Negative mean squared reconstruction error, averaged over all values.

@@ -7,6 +7,9 @@
   ``torch.random.fork_rng`` (weight init, shuffling, dropout, noise; the
   caller's global generator is left as it was) and the validation split, and
   torch runs at most as many threads as there are cores for this process;
+- the arithmetic follows ``precision``: the training forward pass runs under
+  bfloat16 autocast where the device computes bfloat16 natively ('auto'),
+  and the optimizer is torch's fused one where there is one;
 - a fit is all or nothing: every fitted attribute is computed first and set
   together at the end; whatever stops the fit (an error, a non-finite loss, a
   failing callback, Ctrl-C), the estimator is left exactly as it was;

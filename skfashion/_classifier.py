@@ -364,4 +364,4 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "features").numpy().astype(np.float32)
+        return self.net_.apply(X, "features").numpy()

@@ -102,11 +102,38 @@ def test_bench_run_length(tmp_path):
 
 
 def test_bench_speed(tmp_path):
-    run("bench_speed.py", tmp_path)
-    results = json.loads((tmp_path / "speed_mnist.json").read_text())
-    for case in results["cases"]:
-        assert case["skfashion / plain"] > 0
-        assert len(case["epoch_times"]["plain"]) == 2
+    out = run("bench_speed.py", tmp_path)
+    results = json.loads((tmp_path / "speed_fashion-mnist.json").read_text())
+    peak = results["peak_gflops"]
+    assert 0 < peak["float32"] and 0 < peak["bfloat16"]
+    training = results["training"]
+    assert [r["way"] for r in training] == [
+        "plain PyTorch, float32",
+        "skfashion, float32",
+        "skfashion, defaults",
+    ] * 2
+    n = results["n_train"]
+    # the counted FLOPs of the default autoencoder's epoch: 3 x the forward's
+    # products, less the input's gradient of the first layer (not needed)
+    forward = 2 * (784 * 1024 + 1024 * 64 + 64 * 1024 + 1024 * 784)
+    expected = (3 * forward - 2 * 784 * 1024) * n
+    for row in training:
+        assert row["s/epoch"] > 0 and row["x plain"] > 0
+        assert row["of peak"] == pytest.approx(row["GFLOP/s"] / peak[row["precision"]])
+        if row["estimator"].startswith("Autoencoder"):
+            counted = row["GFLOP/s"] * 1e9 * row["s/epoch"]
+            assert counted == pytest.approx(expected, rel=1e-6)
+    assert [r["option"] for r in results["options"]][:2] == [
+        "float32, Adam (foreach)",
+        "float32, Adam (fused)",
+    ]
+    assert [(r["method"], r["samples"]) for r in results["inference"]] == [
+        ("transform", 1),
+        ("transform", n),
+        ("predict", 1),
+        ("predict", n),
+    ]
+    assert "Matrix-multiply peak" in out and "load average at the start" in out
 
 
 def test_bench_encoded_classifiers(tmp_path):
@@ -198,8 +225,14 @@ def test_bench_grid_search(tmp_path):
         "halving",
         "cache",
         "parallel",
+        "autoencoder-halving",
     }
     assert sweeps["parallel"]["same_best"]
+    halving = sweeps["autoencoder-halving"]
+    assert [r["candidates"] for r in halving["rounds"]] == [4, 2]
+    assert [r["epochs"] for r in halving["rounds"]] == [1, 2]
+    assert all(r["max_epochs"] == "2" for r in halving["top"])
+    assert 0.1 < halving["test_score_of_best"] <= 1
     assert sweeps["autoencoder"]["configurations"] == 4
     assert 0.1 < sweeps["autoencoder"]["test_score_of_best"] <= 1
     assert sweeps["unsupervised"]["best_cv_score"] < 0  # negative reconstruction error
