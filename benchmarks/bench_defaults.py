@@ -76,7 +76,7 @@ CANDIDATES = {
 
 def negative_elbo(vae, X):
     """The VAE's loss on ``X`` per pixel, with the posterior means as codes."""
-    outputs = [t.float() for t in vae.net_.apply(X, "forward")]
+    outputs = vae.net_.apply(X)
     return float(vae.net_.get_loss(outputs, None, X=torch.as_tensor(X)))
 
 
@@ -183,7 +183,8 @@ def main(argv=None):
         else:
             X_n, y_n = X_fit, y_fit
         for i in indices:
-            est = cls(random_state=args.seed, **quick, **candidates[i])
+            params = {"precision": args.precision, **candidates[i]}
+            est = cls(random_state=args.seed, **quick, **params)
             with Timer() as t:
                 est.fit(X_n, y_n)
             add(
@@ -200,7 +201,11 @@ def main(argv=None):
     if not args.no_test:
         tested = [(i, candidates[i]) for i in args.test_candidates or []]
         for i, params in tested or [("defaults", {})]:
-            est = cls(random_state=args.seed, **quick, **params)
+            est = cls(
+                random_state=args.seed,
+                **quick,
+                **{"precision": args.precision, **params},
+            )
             with Timer() as t:
                 est.fit(X, y)
             add(

@@ -62,7 +62,7 @@ def matmul_peak(dtype, seconds=1.0):
 
 
 def reconstruction_mse(output, target, X):
-    return F.mse_loss(output[0].float(), X)
+    return F.mse_loss(output["reconstruction"].float(), X)
 
 
 def cross_entropy(output, target, X):
@@ -299,7 +299,7 @@ def inference_rows(fitted, X):
 
 
 def main(argv=None):
-    p = parser(__doc__.splitlines()[0])
+    p = parser(__doc__.splitlines()[0], precision=False)
     p.add_argument("--n-train", type=int, default=20000, help="training images")
     p.add_argument("--epochs", type=int, default=3, help="epochs per round")
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")

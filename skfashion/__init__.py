@@ -1,7 +1,8 @@
 """skfashion: neural networks as first-class scikit-learn estimators."""
 
-from ._autoencoder import Autoencoder, VariationalAutoencoder
+from ._autoencoder import Autoencoder
 from ._classifier import FeedForwardClassifier
+from ._variational import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 

@@ -1,4 +1,11 @@
-"""The autoencoders as scikit-learn transformers."""
+"""The autoencoders' scikit-learn face, and the fully connected autoencoder.
+
+``BaseAutoencoder`` is what every autoencoder does as a transformer (fit to
+reconstruct, ``transform`` to codes, ``inverse_transform``, ``reconstruct``,
+``score``, ``sample``), whatever its network; ``Autoencoder`` is that face on
+the fully connected family (``DenseNetwork``). The variational and the
+convolutional autoencoders live in modules of their own.
+"""
 
 from numbers import Integral, Real
 
@@ -10,13 +17,257 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseNeuralEstimator, Number, _as_tensor_ready, check_n_samples
-from ._modules import AutoencoderModule, VariationalAutoencoderModule
+from ._dense import DenseNetwork
+from ._modules import AutoencoderModule
 from ._net import AutoencoderNet, reconstruction_loss
 
 
-class Autoencoder(
+class BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
 ):
+    """The transformer face of the autoencoders, whatever their network.
+
+    A subclass names its parameters in ``__init__`` (``n_components``,
+    ``output_activation``, ``loss``, ``l1_activity``, ``noise`` and the
+    training recipe's, plus its family's) and builds its module in
+    ``_module_and_kwargs``: a module with ``encode``, ``decode`` and a
+    ``forward`` that returns an ``AutoencoderOutput``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "n_components": [Number(Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"auto", "sigmoid", "identity"})],
+        "loss": [StrOptions({"auto", "mse", "bce"})],
+        "l1_activity": [Number(Real, 0, None, closed="left")],
+        "noise": [Number(Real, 0, None, closed="left")],
+    }
+    _net_class = AutoencoderNet
+
+    # -- fitting ------------------------------------------------------------
+
+    def _resolve_output(self, X):
+        """The output activation and loss this fit uses, checked against X's range.
+
+        'auto' output: sigmoid when the training data lie in [0, 1] (pixels),
+        identity otherwise, so that the defaults work on any numeric data as
+        PCA's do. 'auto' loss: the binary cross-entropy with a sigmoid output,
+        the squared error otherwise. Explicit choices that cannot reconstruct
+        the data are refused with the fix.
+        """
+        low, high = float(X.min()), float(X.max())
+        in_unit = low >= 0 and high <= 1
+        output = self.output_activation
+        if output == "auto":
+            output = "sigmoid" if in_unit else "identity"
+        loss = self.loss
+        if loss == "auto":
+            loss = "bce" if output == "sigmoid" else "mse"
+        if loss == "bce" and self.output_activation == "identity":
+            raise ValueError(
+                "loss='bce' needs output_activation='sigmoid' or 'auto' (the binary "
+                "cross-entropy compares values in [0, 1])."
+            )
+        if (output == "sigmoid" or loss == "bce") and not in_unit:
+            raise ValueError(
+                f"X has values in [{low:g}, {high:g}], but with output_activation="
+                f"'{self.output_activation}' and loss='{self.loss}' the network "
+                "reconstructs values in [0, 1]. Scale the data to [0, 1] (for "
+                "images, X / 255; else sklearn.preprocessing.MinMaxScaler), or "
+                "use output_activation='identity' (or 'auto') with loss='mse'."
+            )
+        return output, loss
+
+    def _validate_fit_data(self, X, y):
+        X = self._validate_X(X, reset=True)
+        output, loss = self._resolve_output(X)
+        return X, None, {"output_activation_": output, "loss_": loss}
+
+    def _net_kwargs(self, fitted):
+        return dict(
+            loss=fitted["loss_"], l1_activity=self.l1_activity, noise=self.noise
+        )
+
+    def _fitted_after_training(self, net, X, y, fitted):
+        # One pass over the training data gives both the check that the
+        # network beats the mean image and the codes' Gaussian for ``sample``.
+        outputs = net.apply(X)
+        reconstruction, codes = outputs["reconstruction"], outputs["code"]
+        X64 = torch.as_tensor(X, dtype=torch.float64)
+        loss = fitted["loss_"]
+        error = reconstruction_loss(reconstruction.double(), X64, loss)
+        baseline = reconstruction_loss(X64.mean(0).expand_as(X64), X64, loss)
+        self._warn_if_no_better(
+            float(error),
+            float(baseline),
+            f"reconstruction error ({loss})",
+            "that of the mean of the training data",
+            "Lower learning_rate, train for more epochs, or scale the data",
+        )
+        codes = codes.numpy()
+        code_mean = codes.mean(axis=0)
+        centered = codes - code_mean
+        return {
+            "code_mean_": code_mean,
+            "code_covariance_": centered.T @ centered / max(len(codes) - 1, 1),
+        }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        The fit is all or nothing: if it stops (an error, Ctrl-C), the
+        autoencoder is left as it was. A model no better than the mean of the
+        training data warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data, cast to float32. Image arrays of shape (n, h, w) or
+            (n, c, h, w), as ``fetch_*().images`` gives them, are flattened
+            into rows.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted autoencoder.
+        """
+        return self._fit(X)
+
+    # -- the transformer ----------------------------------------------------
+
+    def transform(self, X):
+        """Encode ``X`` into codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components), dtype float32
+            The codes; for a variational autoencoder, the posterior means.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "encode").numpy()
+
+    def inverse_transform(self, X):
+        """Decode codes into data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_decoded : ndarray of shape (n_samples, n_features), dtype float32
+            The decoded data.
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=np.float32)
+        if codes.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {codes.shape[1]} features, but inverse_transform expects "
+                f"codes of n_components={self.n_components} features."
+            )
+        return self.net_.apply(_as_tensor_ready(codes), "decode").numpy()
+
+    def reconstruct(self, X):
+        """Encode and decode ``X``: the network's reconstruction of it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float32
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X)["reconstruction"].numpy()
+
+    def score(self, X, y=None):
+        """Negative mean squared reconstruction error, averaged over all values.
+
+        Higher is better, so that a search such as
+        :class:`~sklearn.model_selection.GridSearchCV` can rank autoencoders
+        without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``-mean((X - reconstruct(X)) ** 2)``.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        reconstruction = self.net_.apply(X)["reconstruction"].numpy()
+        return -float(np.mean((X - reconstruction) ** 2, dtype=np.float64))
+
+    def sample(self, n_samples=1, *, random_state=None, distribution="fitted"):
+        """Generate new data by decoding random codes.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw of the codes.
+
+        distribution : {'fitted', 'standard'}, default='fitted'
+            'fitted' draws codes from the Gaussian fitted to the training
+            codes (``code_mean_``, ``code_covariance_``); 'standard' from
+            N(0, I), as the seeds did (an autoencoder's codes are not
+            distributed so, hence their blurry samples).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features), dtype float32
+            Decoded samples.
+        """
+        check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
+        if distribution not in ("fitted", "standard"):
+            raise ValueError(
+                f"distribution must be 'fitted' or 'standard', got {distribution!r}."
+            )
+        rng = check_random_state(random_state)
+        if distribution == "fitted":
+            codes = rng.multivariate_normal(
+                self.code_mean_, self.code_covariance_, size=n_samples
+            )
+        else:
+            codes = rng.standard_normal((n_samples, self.n_components))
+        return self.inverse_transform(codes.astype(np.float32))
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed features, for ``get_feature_names_out``."""
+        return self.code_mean_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class Autoencoder(DenseNetwork, BaseAutoencoder):
     """A fully connected autoencoder, as a scikit-learn transformer.
 
     The encoder maps each image to a code of ``n_components`` numbers through
@@ -203,15 +454,9 @@ class Autoencoder(
     """
 
     _parameter_constraints: dict = {
-        **BaseNeuralEstimator._parameter_constraints,
-        "n_components": [Number(Integral, 1, None, closed="left")],
-        "output_activation": [StrOptions({"auto", "sigmoid", "identity"})],
-        "loss": [StrOptions({"auto", "mse", "bce"})],
-        "l1_activity": [Number(Real, 0, None, closed="left")],
-        "noise": [Number(Real, 0, None, closed="left")],
+        **BaseAutoencoder._parameter_constraints,
+        **DenseNetwork._family_constraints,
     }
-    _module_class = AutoencoderModule
-    _net_class = AutoencoderNet
 
     def __init__(
         self,
@@ -268,498 +513,10 @@ class Autoencoder(
         self.callbacks = callbacks
         self.verbose = verbose
 
-    # -- fitting ------------------------------------------------------------
-
-    def _resolve_output(self, X):
-        """The output activation and loss this fit uses, checked against X's range.
-
-        'auto' output: sigmoid when the training data lie in [0, 1] (pixels),
-        identity otherwise, so that the defaults work on any numeric data as
-        PCA's do. 'auto' loss: the binary cross-entropy with a sigmoid output,
-        the squared error otherwise. Explicit choices that cannot reconstruct
-        the data are refused with the fix.
-        """
-        low, high = float(X.min()), float(X.max())
-        in_unit = low >= 0 and high <= 1
-        output = self.output_activation
-        if output == "auto":
-            output = "sigmoid" if in_unit else "identity"
-        loss = self.loss
-        if loss == "auto":
-            loss = "bce" if output == "sigmoid" else "mse"
-        if loss == "bce" and self.output_activation == "identity":
-            raise ValueError(
-                "loss='bce' needs output_activation='sigmoid' or 'auto' (the binary "
-                "cross-entropy compares values in [0, 1])."
-            )
-        if (output == "sigmoid" or loss == "bce") and not in_unit:
-            raise ValueError(
-                f"X has values in [{low:g}, {high:g}], but with output_activation="
-                f"'{self.output_activation}' and loss='{self.loss}' the network "
-                "reconstructs values in [0, 1]. Scale the data to [0, 1] (for "
-                "images, X / 255; else sklearn.preprocessing.MinMaxScaler), or "
-                "use output_activation='identity' (or 'auto') with loss='mse'."
-            )
-        return output, loss
-
-    def _validate_fit_data(self, X, y):
-        X = self._validate_X(X, reset=True)
-        output, loss = self._resolve_output(X)
-        return X, None, {"output_activation_": output, "loss_": loss}
-
     def _module_and_kwargs(self, X, fitted):
-        return self._module_class, dict(
+        return AutoencoderModule, dict(
             n_features=X.shape[1],
-            hidden_layer_sizes=self._hidden_layer_sizes(),
             n_components=int(self.n_components),
-            activation=self.activation,
             output_activation=fitted["output_activation_"],
-            batch_norm=self.batch_norm,
-            dropout=self.dropout,
-        )
-
-    def _net_kwargs(self, fitted):
-        return dict(
-            loss=fitted["loss_"], l1_activity=self.l1_activity, noise=self.noise
-        )
-
-    def _fitted_after_training(self, net, X, y, fitted):
-        # One pass over the training data gives both the check that the
-        # network beats the mean image and the codes' Gaussian for ``sample``.
-        reconstruction, codes = net.apply(X, "forward")[:2]
-        X64 = torch.as_tensor(X, dtype=torch.float64)
-        loss = fitted["loss_"]
-        error = reconstruction_loss(reconstruction.double(), X64, loss)
-        baseline = reconstruction_loss(X64.mean(0).expand_as(X64), X64, loss)
-        self._warn_if_no_better(
-            float(error),
-            float(baseline),
-            f"reconstruction error ({loss})",
-            "that of the mean of the training data",
-            "Lower learning_rate, train for more epochs, or scale the data",
-        )
-        codes = codes.numpy()
-        code_mean = codes.mean(axis=0)
-        centered = codes - code_mean
-        return {
-            "code_mean_": code_mean,
-            "code_covariance_": centered.T @ centered / max(len(codes) - 1, 1),
-        }
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the autoencoder to reconstruct ``X``.
-
-        The fit is all or nothing: if it stops (an error, Ctrl-C), the
-        autoencoder is left as it was. A model no better than the mean of the
-        training data warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Training data, cast to float32. Image arrays of shape (n, h, w) or
-            (n, c, h, w), as ``fetch_*().images`` gives them, are flattened
-            into rows.
-
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The fitted autoencoder.
-        """
-        return self._fit(X)
-
-    # -- the transformer ----------------------------------------------------
-
-    def transform(self, X):
-        """Encode ``X`` into codes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components), dtype float32
-            The codes; for a variational autoencoder, the posterior means.
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "encode").numpy()
-
-    def inverse_transform(self, X):
-        """Decode codes into data.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        X_decoded : ndarray of shape (n_samples, n_features), dtype float32
-            The decoded data.
-        """
-        check_is_fitted(self)
-        codes = check_array(X, dtype=np.float32)
-        if codes.shape[1] != self.n_components:
-            raise ValueError(
-                f"X has {codes.shape[1]} features, but inverse_transform expects "
-                f"codes of n_components={self.n_components} features."
-            )
-        return self.net_.apply(_as_tensor_ready(codes), "decode").numpy()
-
-    def reconstruct(self, X):
-        """Encode and decode ``X``: the network's reconstruction of it.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to reconstruct.
-
-        Returns
-        -------
-        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float32
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "forward")[0].numpy()
-
-    def score(self, X, y=None):
-        """Negative mean squared reconstruction error, averaged over all values.
-
-        Higher is better, so that a search such as
-        :class:`~sklearn.model_selection.GridSearchCV` can rank autoencoders
-        without labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to reconstruct.
-
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            ``-mean((X - reconstruct(X)) ** 2)``.
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        reconstruction = self.net_.apply(X, "forward")[0].numpy()
-        return -float(np.mean((X - reconstruction) ** 2, dtype=np.float64))
-
-    def sample(self, n_samples=1, *, random_state=None, distribution="fitted"):
-        """Generate new data by decoding random codes.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of samples.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draw of the codes.
-
-        distribution : {'fitted', 'standard'}, default='fitted'
-            'fitted' draws codes from the Gaussian fitted to the training
-            codes (``code_mean_``, ``code_covariance_``); 'standard' from
-            N(0, I), as the seeds did (an autoencoder's codes are not
-            distributed so, hence their blurry samples).
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features), dtype float32
-            Decoded samples.
-        """
-        check_is_fitted(self)
-        n_samples = check_n_samples(n_samples)
-        if distribution not in ("fitted", "standard"):
-            raise ValueError(
-                f"distribution must be 'fitted' or 'standard', got {distribution!r}."
-            )
-        rng = check_random_state(random_state)
-        if distribution == "fitted":
-            codes = rng.multivariate_normal(
-                self.code_mean_, self.code_covariance_, size=n_samples
-            )
-        else:
-            codes = rng.standard_normal((n_samples, self.n_components))
-        return self.inverse_transform(codes.astype(np.float32))
-
-    @property
-    def _n_features_out(self):
-        """Number of transformed features, for ``get_feature_names_out``."""
-        return self.code_mean_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
-
-
-class VariationalAutoencoder(Autoencoder):
-    """A variational autoencoder (VAE), as a scikit-learn transformer.
-
-    The encoder outputs a Gaussian over codes, q(z | x) = N(mu(x),
-    diag(sigma(x)^2)); training samples z from it with the reparameterisation
-    trick and minimises the negative ELBO, the reconstruction loss plus ``beta``
-    times the KL divergence from q(z | x) to the prior N(0, I). Both terms are
-    taken per pixel (the KL divided by the number of features), so that with
-    ``loss='bce'`` and ``beta=1`` this is the ELBO of a Bernoulli decoder. The
-    prior is what makes new codes meaningful: :meth:`sample` decodes draws
-    from N(0, I).
-
-    The face is that of :class:`Autoencoder`: ``transform`` returns the
-    posterior means mu(x), ``inverse_transform`` decodes codes, ``score`` is the
-    negative mean squared reconstruction error of the posterior means (not the
-    ELBO), so that a search ranks it beside plain autoencoders.
-
-    The defaults (784-512-256-16, Adam 1e-3, 30 epochs, the rate annealed over
-    the run and ``batch_size='auto'``) were chosen by the validation ELBO on
-    Fashion-MNIST with 1,000, 5,000 and 54,000 training images (see the
-    README).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : array-like of int or int, default=(512, 256)
-        Widths of the encoder's hidden layers; the decoder uses them reversed.
-
-    n_components : int, default=16
-        Size of the code.
-
-    beta : float, default=1.0
-        Weight of the KL term (a beta-VAE when it is not 1).
-
-    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
-            default='relu'
-        Activation of the hidden layers.
-
-    output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
-        Activation of the decoder's output; 'auto' takes 'sigmoid' when the
-        training data lie in [0, 1], 'identity' otherwise.
-
-    loss : {'auto', 'bce', 'mse'}, default='auto'
-        Reconstruction loss: 'bce' (a Bernoulli decoder, for pixels in
-        [0, 1]) or 'mse' (a Gaussian one); 'auto' is 'bce' with a sigmoid
-        output, 'mse' otherwise.
-
-    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
-            default='adam'
-        The torch optimizer.
-
-    learning_rate : float, default=1e-3
-        Initial learning rate.
-
-    weight_decay : float, default=0.0
-        L2 penalty on all parameters.
-
-    batch_size : int or 'auto', default='auto'
-        Samples per gradient step. 'auto' is a hundredth of the training
-        samples within [16, 128]: about 100 steps an epoch on small data.
-
-    max_epochs : int, default=30
-        Passes over the training data.
-
-    l1_activity : float, default=0.0
-        Weight of an L1 penalty on the posterior means.
-
-    noise : float, default=0.0
-        Standard deviation of Gaussian noise added to the training inputs.
-
-    batch_norm : bool, default=False
-        Batch normalisation after each hidden linear layer.
-
-    dropout : float, default=0.0
-        Dropout probability after each hidden layer, in training only.
-
-    lr_schedule : {'cosine', 'step'} or None, default='cosine'
-        Learning-rate schedule, relative to the length of the run: 'cosine'
-        anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
-        'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
-        fraction of ``max_epochs``; None keeps it constant.
-
-    lr_step_size : float in (0, 1], default=0.5
-        Fraction of ``max_epochs`` between two steps of the 'step' schedule
-        (0.5 of 20 epochs: a step every 10).
-
-    lr_gamma : float, default=0.5
-        Factor of the 'step' schedule.
-
-    early_stopping : bool, default=False
-        Stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs, keeping the best weights.
-
-    validation_fraction : float, default=0.1
-        Held-out fraction when ``early_stopping`` is True.
-
-    n_iter_no_change : int, default=5
-        Patience of early stopping, in epochs.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation, shuffling, the code sampling in training,
-        dropout, noise and the validation split.
-
-    device : str or torch.device, default='auto'
-        'auto' uses a GPU when torch sees one, else the CPU; or a device of
-        type 'cpu', 'cuda' ('cuda:1') or 'mps'.
-
-    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
-        Arithmetic of the training forward pass. 'bfloat16' runs it under
-        ``torch.autocast`` (matrix products in bfloat16; weights, loss and
-        optimizer state in float32); 'auto' takes bfloat16 where the device
-        computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
-        capability 8.0 or more), else float32. Predictions are float32.
-
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks, copied at each fit.
-
-    verbose : int, default=0
-        0 prints nothing; 1 shows a progress bar and a table of epochs.
-
-    Attributes
-    ----------
-    net_ : skorch.NeuralNet
-        The trained skorch net.
-
-    history_ : skorch.History
-        Per-epoch and per-batch records of the training.
-
-    loss_curve_ : list of float
-        Training loss (the negative ELBO per pixel) of each epoch.
-
-    n_epochs_ : int
-        Epochs run.
-
-    precision_ : {'float32', 'bfloat16'}
-        The precision the training ran in, with 'auto' resolved.
-
-    code_mean_ : ndarray of shape (n_components,)
-        Mean of the training posterior means.
-
-    code_covariance_ : ndarray of shape (n_components, n_components)
-        Their covariance.
-
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, when they are all strings.
-
-    See Also
-    --------
-    Autoencoder : The deterministic autoencoder.
-
-    Examples
-    --------
-    >>> from skfashion import VariationalAutoencoder
-    >>> from skfashion.datasets import load_mnist_sample
-    >>> X, _ = load_mnist_sample(return_X_y=True)
-    >>> vae = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
-    >>> vae.sample(4, random_state=0).shape
-    (4, 784)
-    """
-
-    _parameter_constraints: dict = {
-        **Autoencoder._parameter_constraints,
-        "beta": [Number(Real, 0, None, closed="left")],
-    }
-    _module_class = VariationalAutoencoderModule
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(512, 256),
-        n_components=16,
-        *,
-        beta=1.0,
-        activation="relu",
-        output_activation="auto",
-        loss="auto",
-        optimizer="adam",
-        learning_rate=1e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=30,
-        l1_activity=0.0,
-        noise=0.0,
-        batch_norm=False,
-        dropout=0.0,
-        lr_schedule="cosine",
-        lr_step_size=0.5,
-        lr_gamma=0.5,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        random_state=None,
-        device="auto",
-        precision="auto",
-        callbacks=None,
-        verbose=0,
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            n_components=n_components,
-            activation=activation,
-            output_activation=output_activation,
-            loss=loss,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            l1_activity=l1_activity,
-            noise=noise,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            lr_schedule=lr_schedule,
-            lr_step_size=lr_step_size,
-            lr_gamma=lr_gamma,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            random_state=random_state,
-            device=device,
-            precision=precision,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-        self.beta = beta
-
-    def _net_kwargs(self, fitted):
-        return {**super()._net_kwargs(fitted), "beta": self.beta}
-
-    def sample(self, n_samples=1, *, random_state=None, distribution="prior"):
-        """Generate new data by decoding codes drawn from the prior N(0, I).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of samples.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draw of the codes.
-
-        distribution : {'prior', 'standard', 'fitted'}, default='prior'
-            'prior' (or its synonym 'standard', as in
-            :meth:`Autoencoder.sample`) draws from N(0, I), the distribution
-            the KL term pulls the codes towards; 'fitted' from the Gaussian
-            fitted to the training posterior means.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features), dtype float32
-            Decoded samples.
-        """
-        if distribution not in ("prior", "standard", "fitted"):
-            raise ValueError(
-                "distribution must be 'prior', 'standard' or 'fitted', got "
-                f"{distribution!r}."
-            )
-        return super().sample(
-            n_samples,
-            random_state=random_state,
-            distribution="fitted" if distribution == "fitted" else "standard",
+            **self._dense_kwargs(),
         )

@@ -15,8 +15,18 @@
   failing callback, Ctrl-C), the estimator is left exactly as it was;
 - a model no better than a trivial baseline warns with ``ConvergenceWarning``.
 
-A subclass provides the hooks declared abstract below: how to validate its
-training data, which module to build, and what to compute once it is trained.
+The contract, bottom-up: a torch module in ``_modules.py`` returns named
+outputs; a skorch net in ``_net.py`` trains it (``get_loss`` reads those
+names) and runs inference through skorch's ``forward_iter``; an estimator
+class is a *face* (what the estimator does: ``BaseAutoencoder``,
+``BaseClassifier``) combined with a *network family* (the layers' parameters
+and checks: ``DenseNetwork`` in ``_dense.py``, ``ConvNetwork`` in ``_conv.py``)
+on this base, which keeps the training recipe (optimizer, schedule, early
+stopping, precision, seeding) and the fit's lifecycle. A new kind of network
+is one module plus one small estimator class that names its parameters in
+``__init__`` and implements ``_module_and_kwargs``; a new family adds its
+mixin beside the two. The hooks are declared abstract below (or given a
+default that does nothing); nothing is discovered by name.
 """
 
 import abc
@@ -38,7 +48,6 @@ from sklearn.utils.validation import validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import CosineAnnealingLR, MultiStepLR
 
-from ._modules import ACTIVATIONS
 from ._net import TrainingInterrupted, ValidationSplit
 
 OPTIMIZERS = {
@@ -225,23 +234,18 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
 
     Subclasses store their parameters in ``__init__``, set ``_net_class`` and
     implement the abstract hooks: ``_validate_fit_data``,
-    ``_module_and_kwargs`` and ``_fitted_after_training`` (``_net_kwargs``
-    and ``_extra_callbacks`` are optional). Their ``fit`` calls ``_fit``.
+    ``_module_and_kwargs`` and ``_fitted_after_training`` (``_net_kwargs``,
+    ``_extra_callbacks`` and ``_check_fit_size`` are optional). Their ``fit``
+    calls ``_fit``.
     """
 
+    # The training recipe's parameters; the faces and the families add theirs.
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Number(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS) - {"identity"})],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "learning_rate": [Number(Real, 0, None, closed="neither")],
         "weight_decay": [Number(Real, 0, None, closed="left")],
         "batch_size": [Number(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Number(Integral, 1, None, closed="left")],
-        "batch_norm": ["boolean"],
-        "dropout": [Number(Real, 0, 1, closed="left")],
         "lr_schedule": [StrOptions({"cosine", "step"}), None],
         "lr_step_size": [Number(Real, 0, 1, closed="right")],
         "lr_gamma": [Number(Real, 0, None, closed="neither")],
@@ -290,19 +294,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
 
     # -- checks ---------------------------------------------------------------
 
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(
-            isinstance(s, Integral) and not isinstance(s, (bool, np.bool_)) and s >= 1
-            for s in sizes
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
-
     def _validate_X(self, X, reset):
         """Any numeric input, rows or images -> finite float32 rows for torch."""
         X = validate_data(self, as_rows(X), reset=reset, dtype=np.float32)
@@ -331,6 +322,13 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         return int(self.batch_size)
 
     def _check_fit_size(self, n_samples, y=None):
+        """Hook: refuse, with the fix, data the network cannot train on.
+
+        Called before training with the number of samples (and the targets).
+        The families check their layers here (batch norm, image shapes).
+        """
+
+    def _check_batch_norm_fit(self, n_samples, y=None):
         """Batch norm needs two samples in every training batch."""
         if not self.batch_norm:
             return

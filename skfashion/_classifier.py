@@ -1,4 +1,10 @@
-"""The feed-forward classifier as a scikit-learn estimator."""
+"""The classifiers' scikit-learn face, and the feed-forward classifier.
+
+``BaseClassifier`` is what every classifier does (labels of any kind through
+``classes_``, ``predict``, ``predict_proba``, ``decision_function``), whatever
+its network; ``FeedForwardClassifier`` is that face on the fully connected
+family (``DenseNetwork``), ``ConvClassifier`` on the convolutional one.
+"""
 
 import numpy as np
 import torch
@@ -10,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EpochScoring
 
 from ._base import BaseNeuralEstimator, _as_tensor_ready, as_rows
+from ._dense import DenseNetwork
 from ._modules import ClassifierModule
 from ._net import ClassifierNet
 
@@ -20,7 +27,161 @@ def _accuracy_of_logits(net, X, y):
     return float((logits.argmax(dim=1).numpy() == np.asarray(y)).mean())
 
 
-class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
+class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
+    """The classifier face, whatever the network.
+
+    A subclass names its parameters in ``__init__`` and builds its module in
+    ``_module_and_kwargs``: a module whose ``forward`` returns the class
+    logits (n, c) and whose ``features`` returns the last hidden layer.
+    """
+
+    _net_class = ClassifierNet
+
+    def _extra_callbacks(self):
+        scorings = [("train_acc", True)]
+        if self.early_stopping:
+            scorings.append(("valid_acc", False))
+        return [
+            (
+                name,
+                EpochScoring(
+                    _accuracy_of_logits,
+                    lower_is_better=False,
+                    on_train=on_train,
+                    name=name,
+                    use_caching=True,
+                ),
+            )
+            for name, on_train in scorings
+        ]
+
+    def _validate_fit_data(self, X, y):
+        X, y = validate_data(self, as_rows(X), y, dtype=np.float32)
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                "FeedForwardClassifier needs samples of at least 2 classes; got 1 "
+                f"class ({classes[0]!r})."
+            )
+        return _as_tensor_ready(X), y_encoded.astype(np.int64), {"classes_": classes}
+
+    def _fitted_after_training(self, net, X, y, fitted):
+        # The trivial baseline predicts the class frequencies for every sample:
+        # its cross-entropy is their entropy.
+        logits = net.apply(X, "forward")
+        loss = float(F.cross_entropy(logits.double(), torch.as_tensor(y)))
+        frequencies = np.bincount(y) / len(y)
+        frequencies = frequencies[frequencies > 0]
+        baseline = float(-(frequencies * np.log(frequencies)).sum())
+        self._warn_if_no_better(
+            loss,
+            baseline,
+            "cross-entropy",
+            "predicting the class frequencies",
+            "Lower learning_rate, train for more epochs, or scale the data",
+        )
+        return {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the classifier.
+
+        The fit is all or nothing: if it stops (an error, Ctrl-C), the
+        classifier is left as it was. A model no better than predicting the
+        class frequencies warns with
+        :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data, cast to float32. Image arrays of shape (n, h, w) or
+            (n, c, h, w), as ``fetch_*().images`` gives them, are flattened
+            into rows.
+
+        y : array-like of shape (n_samples,)
+            Class labels, of any kind.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y)
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "forward").numpy().astype(np.float64)
+
+    def decision_function(self, X):
+        """The logits: one unnormalised score per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The logits; for two classes, as scikit-learn's binary classifiers
+            do, one score per sample (the second class's logit minus the
+            first's), positive for ``classes_[1]``.
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities, the softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype float64
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._logits(X)  # checks first that the model is fitted
+        return self.classes_[logits.argmax(axis=1)]
+
+    def extract_features(self, X):
+        """The activations of the last hidden layer, in evaluation mode.
+
+        A learned representation of the data: the feature space of the
+        Frechet distance in :mod:`skfashion.metrics`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self.net_.apply(X, "features").numpy()
+
+
+class FeedForwardClassifier(DenseNetwork, BaseClassifier):
     """A feed-forward neural network classifier, trained by skorch.
 
     Hidden layers of ``hidden_layer_sizes`` units (each optionally with batch
@@ -166,7 +327,10 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
     ((3,), (3, 10))
     """
 
-    _net_class = ClassifierNet
+    _parameter_constraints: dict = {
+        **BaseClassifier._parameter_constraints,
+        **DenseNetwork._family_constraints,
+    }
 
     def __init__(
         self,
@@ -216,152 +380,6 @@ class FeedForwardClassifier(ClassifierMixin, BaseNeuralEstimator):
     def _module_and_kwargs(self, X, fitted):
         return ClassifierModule, dict(
             n_features=X.shape[1],
-            hidden_layer_sizes=self._hidden_layer_sizes(),
             n_classes=len(fitted["classes_"]),
-            activation=self.activation,
-            batch_norm=self.batch_norm,
-            dropout=self.dropout,
+            **self._dense_kwargs(),
         )
-
-    def _extra_callbacks(self):
-        scorings = [("train_acc", True)]
-        if self.early_stopping:
-            scorings.append(("valid_acc", False))
-        return [
-            (
-                name,
-                EpochScoring(
-                    _accuracy_of_logits,
-                    lower_is_better=False,
-                    on_train=on_train,
-                    name=name,
-                    use_caching=True,
-                ),
-            )
-            for name, on_train in scorings
-        ]
-
-    def _validate_fit_data(self, X, y):
-        X, y = validate_data(self, as_rows(X), y, dtype=np.float32)
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                "FeedForwardClassifier needs samples of at least 2 classes; got 1 "
-                f"class ({classes[0]!r})."
-            )
-        return _as_tensor_ready(X), y_encoded.astype(np.int64), {"classes_": classes}
-
-    def _fitted_after_training(self, net, X, y, fitted):
-        # The trivial baseline predicts the class frequencies for every sample:
-        # its cross-entropy is their entropy.
-        logits = net.apply(X, "forward")
-        loss = float(F.cross_entropy(logits.double(), torch.as_tensor(y)))
-        frequencies = np.bincount(y) / len(y)
-        frequencies = frequencies[frequencies > 0]
-        baseline = float(-(frequencies * np.log(frequencies)).sum())
-        self._warn_if_no_better(
-            loss,
-            baseline,
-            "cross-entropy",
-            "predicting the class frequencies",
-            "Lower learning_rate, train for more epochs, or scale the data",
-        )
-        return {}
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the classifier.
-
-        The fit is all or nothing: if it stops (an error, Ctrl-C), the
-        classifier is left as it was. A model no better than predicting the
-        class frequencies warns with
-        :class:`~sklearn.exceptions.ConvergenceWarning`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Training data, cast to float32. Image arrays of shape (n, h, w) or
-            (n, c, h, w), as ``fetch_*().images`` gives them, are flattened
-            into rows.
-
-        y : array-like of shape (n_samples,)
-            Class labels, of any kind.
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
-        return self._fit(X, y)
-
-    def _logits(self, X):
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "forward").numpy().astype(np.float64)
-
-    def decision_function(self, X):
-        """The logits: one unnormalised score per class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
-            The logits; for two classes, as scikit-learn's binary classifiers
-            do, one score per sample (the second class's logit minus the
-            first's), positive for ``classes_[1]``.
-        """
-        logits = self._logits(X)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
-
-    def predict_proba(self, X):
-        """Class probabilities, the softmax of the logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes), dtype float64
-            Columns in the order of ``classes_``; rows sum to 1.
-        """
-        return softmax(self._logits(X), axis=1)
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        logits = self._logits(X)  # checks first that the model is fitted
-        return self.classes_[logits.argmax(axis=1)]
-
-    def extract_features(self, X):
-        """The activations of the last hidden layer, in evaluation mode.
-
-        A learned representation of the data: the feature space of the
-        Frechet distance in :mod:`skfashion.metrics`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        features : ndarray of shape (n_samples, hidden_layer_sizes[-1])
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "features").numpy()

@@ -6,8 +6,24 @@ Only torch here (no numpy, scikit-learn or skorch): these are the plain
 the code size and ``c`` for the number of classes.
 """
 
+from typing import TypedDict
+
 import torch
 from torch import nn
+
+
+class AutoencoderOutput(TypedDict, total=False):
+    """What an autoencoder module's ``forward`` returns, by name (a plain dict).
+
+    ``reconstruction`` (n, d) and ``code`` (n, k) always; ``log_var`` (n, k),
+    the log variance of the posterior, from a variational module only (its
+    ``code`` is then the posterior mean).
+    """
+
+    reconstruction: torch.Tensor
+    code: torch.Tensor
+    log_var: torch.Tensor
+
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -101,10 +117,10 @@ class AutoencoderModule(nn.Module):
     def decode(self, z):  # (n, k) -> (n, d)
         return self.decoder(z)
 
-    def forward(self, x):
-        """Return the reconstruction (n, d) and the code (n, k)."""
+    def forward(self, x) -> AutoencoderOutput:
+        """The reconstruction (n, d) and the code (n, k)."""
         z = self.encode(x)
-        return self.decode(z), z
+        return {"reconstruction": self.decode(z), "code": z}
 
 
 class VariationalAutoencoderModule(nn.Module):
@@ -150,14 +166,14 @@ class VariationalAutoencoderModule(nn.Module):
     def decode(self, z):  # (n, k) -> (n, d)
         return self.decoder(z)
 
-    def forward(self, x):
-        """Return the reconstruction (n, d), the mean (n, k) and log variance (n, k)."""
+    def forward(self, x) -> AutoencoderOutput:
+        """The reconstruction (n, d), the mean as code (n, k), the log variance."""
         h = self.body(x)
         mean, log_var = self.mean(h), self.log_var(h)
         z = mean
         if self.training:
             z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        return self.decode(z), mean, log_var
+        return {"reconstruction": self.decode(z), "code": mean, "log_var": log_var}
 
 
 class ClassifierModule(nn.Module):

@@ -8,15 +8,18 @@ tensor: ``InMemoryDataset`` holds the tensors and ``InMemoryBatchIterator`` cuts
 them.
 
 The nets customise skorch through its documented hooks only: ``get_dataset``,
-``infer`` (mixed precision, input noise), ``get_loss`` (reconstruction, code
-penalty, KL),
-``train_step`` (stop on a non-finite loss) and ``fit_loop`` (let Ctrl-C out:
-skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
-half-trained net). No scikit-learn estimator API here:
-the estimators in ``_autoencoder.py`` and ``_classifier.py`` are the faces.
+``infer`` (mixed precision, input noise, the module method that inference
+runs), ``get_loss`` (reconstruction, code penalty, KL, read from the module's
+named outputs), ``train_step`` (stop on a non-finite loss),
+``evaluation_step`` (inference batches padded so that a row's output does not
+depend on its batch) and ``fit_loop`` (let Ctrl-C out: skorch's
+``partial_fit`` swallows ``KeyboardInterrupt`` and returns a half-trained
+net). Inference runs skorch's own path, ``forward_iter`` -> ``evaluation_step``
+-> ``infer``. No scikit-learn estimator API here: the estimators are the faces.
 """
 
 import contextlib
+import contextvars
 import math
 import signal
 import threading
@@ -25,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
+from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 
@@ -196,12 +200,24 @@ ROW_MULTIPLE = 16
 
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
+# The module method that inference runs. ``InMemoryNet.apply`` sets it for
+# the duration of a call; a context variable, so that each thread (and task)
+# sees its own and concurrent calls on one net do not mix.
+_INFERENCE_METHOD = contextvars.ContextVar("inference_method", default="forward")
+
 
 def _map_outputs(function, out):
-    """Apply ``function`` to a module output: a tensor or a tuple of them."""
-    if isinstance(out, tuple):
-        return tuple(function(o) for o in out)
+    """Apply ``function`` to a module output: a tensor, or a dict of them."""
+    if isinstance(out, dict):
+        return {name: function(o) for name, o in out.items()}
     return function(out)
+
+
+def _concatenate(outputs):
+    """Batches of outputs (tensors, or dicts of them) -> one output."""
+    if isinstance(outputs[0], dict):
+        return {name: torch.cat([o[name] for o in outputs]) for name in outputs[0]}
+    return torch.cat(outputs)
 
 
 class InMemoryNet(NeuralNet):
@@ -220,6 +236,7 @@ class InMemoryNet(NeuralNet):
         kwargs.setdefault("iterator_valid", InMemoryBatchIterator)
         kwargs.setdefault("iterator_train__shuffle", True)
         kwargs.setdefault("iterator_train__merge_singleton", True)
+        kwargs.setdefault("iterator_valid__batch_size", INFERENCE_BATCH_SIZE)
         kwargs.setdefault("dataset", InMemoryDataset)
         super().__init__(module, *args, **kwargs)
         self.precision = precision
@@ -230,6 +247,10 @@ class InMemoryNet(NeuralNet):
         return InMemoryDataset(X, y)
 
     def infer(self, x, **fit_params):
+        method = _INFERENCE_METHOD.get()
+        if method != "forward" and not self.module_.training:
+            # apply(X, "encode") and the like: another method of the module.
+            return getattr(self.module_, method)(to_tensor(x, device=self.device))
         dtype = PRECISIONS[self.precision]
         if dtype is None or not self.module_.training:
             return super().infer(x, **fit_params)
@@ -264,38 +285,38 @@ class InMemoryNet(NeuralNet):
             )
         return step
 
+    def evaluation_step(self, batch, training=False):
+        if training:
+            return super().evaluation_step(batch, training)
+        Xi, yi = unpack_data(batch)
+        n = len(Xi)
+        padding = -n % ROW_MULTIPLE
+        if padding:
+            Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
+        out = super().evaluation_step((Xi, yi), training)
+        return _map_outputs(lambda o: o[:n].float(), out)
+
     def apply(self, X, method="forward"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
-        Returns a float32 CPU tensor, or a tuple of them when the method
-        returns a tuple. The module itself runs (no copy), in chunks of
+        Returns a float32 CPU tensor, or a dict of them for a module whose
+        method returns named outputs. The module itself runs (no copy),
+        through skorch's inference path (``forward_iter``, hence
+        ``evaluation_step`` and ``infer``), in batches of
         ``INFERENCE_BATCH_SIZE`` rows, each padded with zero rows to a
         multiple of ``ROW_MULTIPLE``, so that a row's output is the same
-        whether it comes alone or with others; its mode (training or
+        whether it comes alone or with others. The module's mode (training or
         evaluation) is put back afterwards.
         """
         self.check_is_fitted()
-        X = self.get_dataset(X).X
-        module = self.module_
-        function = getattr(module, method)
-        was_training = module.training
-        outputs = []
-        module.eval()
+        was_training = self.module_.training
+        token = _INFERENCE_METHOD.set(method)
         try:
-            with torch.inference_mode():
-                for start in range(0, len(X), INFERENCE_BATCH_SIZE):
-                    Xi = X[start : start + INFERENCE_BATCH_SIZE]
-                    n = len(Xi)
-                    padding = -n % ROW_MULTIPLE
-                    if padding:
-                        Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
-                    out = function(Xi.to(self.device, torch.float32))
-                    outputs.append(_map_outputs(lambda o: o[:n].float().cpu(), out))
+            outputs = list(self.forward_iter(X, training=False, device="cpu"))
         finally:
-            module.train(was_training)
-        if isinstance(outputs[0], tuple):
-            return tuple(map(torch.cat, zip(*outputs)))
-        return torch.cat(outputs)
+            _INFERENCE_METHOD.reset(token)
+            self.module_.train(was_training)
+        return _concatenate(outputs)
 
 
 def reconstruction_loss(reconstruction, X, loss="mse"):
@@ -306,13 +327,13 @@ def reconstruction_loss(reconstruction, X, loss="mse"):
 
 
 class AutoencoderNet(InMemoryNet):
-    """Trains a module whose forward returns ``(reconstruction, code, ...)``.
+    """Trains a module whose forward returns an ``AutoencoderOutput`` dict.
 
     The target is the input itself: ``get_loss`` compares the reconstruction
     with the clean batch ``X`` (the noise of a denoising autoencoder is added
     in ``infer``, to the network's input only), adds ``l1_activity`` times the
     mean L1 norm of the codes and, for a variational module (whose forward also
-    returns the log variance), ``beta`` times the KL divergence to N(0, I).
+    returns ``log_var``), ``beta`` times the KL divergence to N(0, I).
 
     Parameters
     ----------
@@ -342,13 +363,13 @@ class AutoencoderNet(InMemoryNet):
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        reconstruction, code, *rest = y_pred
         X = to_tensor(X, device=self.device)
-        loss = reconstruction_loss(reconstruction, X, self.loss)
+        loss = reconstruction_loss(y_pred["reconstruction"], X, self.loss)
+        code = y_pred["code"]
         if self.l1_activity > 0:
             loss = loss + self.l1_activity * code.abs().sum(dim=1).mean()
-        if rest:  # variational: code is the posterior mean, rest[0] its log var
-            (log_var,) = rest
+        if "log_var" in y_pred:  # variational: the code is the posterior mean
+            log_var = y_pred["log_var"]
             # KL(N(mu, sigma^2) || N(0, 1)) summed over the code, mean over the
             # batch, divided by the number of pixels to match the per-pixel
             # mean of the reconstruction term: the ELBO per pixel.

@@ -19,7 +19,9 @@ def test_autoencoder_mirrors_the_encoder_and_keeps_the_code_linear():
     assert _widths(module.decoder) == [128, 256, 512, 784]
     assert isinstance(module.encoder[-1], nn.Linear)  # no activation on the code
     x = torch.rand(5, 784)
-    reconstruction, code = module(x)
+    out = module(x)
+    assert set(out) == {"reconstruction", "code"}  # named outputs, no log_var
+    reconstruction, code = out["reconstruction"], out["code"]
     assert reconstruction.shape == (5, 784) and code.shape == (5, 64)
     assert 0 <= reconstruction.min() and reconstruction.max() <= 1  # sigmoid
 
@@ -41,14 +43,14 @@ def test_variational_module_samples_in_training_and_uses_the_mean_in_eval():
     module = VariationalAutoencoderModule(20, (16,), 4)
     x = torch.rand(3, 20)
     module.train()
-    a, mean, log_var = module(x)
-    b, _, _ = module(x)
-    assert not torch.equal(a, b)
-    assert mean.shape == log_var.shape == (3, 4)
+    a, b = module(x), module(x)
+    assert set(a) == {"reconstruction", "code", "log_var"}
+    assert not torch.equal(a["reconstruction"], b["reconstruction"])
+    assert a["code"].shape == a["log_var"].shape == (3, 4)
     module.eval()
-    c, mean_eval, _ = module(x)
-    torch.testing.assert_close(c, module.decode(module.encode(x)))
-    torch.testing.assert_close(mean_eval, module.encode(x))
+    c = module(x)
+    torch.testing.assert_close(c["reconstruction"], module.decode(module.encode(x)))
+    torch.testing.assert_close(c["code"], module.encode(x))
 
 
 def test_classifier_module_logits_and_features():

@@ -74,7 +74,7 @@ def test_loss_is_reconstruction_plus_the_code_penalty():
     net = _initialized_net(l1_activity=0.5)
     X = torch.rand(4, 6)
     reconstruction, code = torch.rand(4, 6), torch.randn(4, 3)
-    loss = net.get_loss((reconstruction, code), None, X=X)
+    loss = net.get_loss({"reconstruction": reconstruction, "code": code}, None, X=X)
     expected = ((reconstruction - X) ** 2).mean() + 0.5 * code.abs().sum(1).mean()
     torch.testing.assert_close(loss, expected)
 
@@ -85,11 +85,13 @@ def test_elbo_kl_term_vanishes_at_the_prior_and_is_weighted_by_beta():
     reconstruction = torch.rand(4, 6).clamp(0.01, 0.99)
     zeros = torch.zeros(4, 3)
     bce = torch.nn.functional.binary_cross_entropy(reconstruction, X)
-    torch.testing.assert_close(
-        net.get_loss((reconstruction, zeros, zeros), None, X=X), bce
-    )
+
+    def outputs(mean):
+        return {"reconstruction": reconstruction, "code": mean, "log_var": zeros}
+
+    torch.testing.assert_close(net.get_loss(outputs(zeros), None, X=X), bce)
     mean = torch.ones(4, 3)  # KL of N(1, 1) to N(0, 1) is 1/2 per dimension
-    loss = net.get_loss((reconstruction, mean, zeros), None, X=X)
+    loss = net.get_loss(outputs(mean), None, X=X)
     torch.testing.assert_close(loss, bce + 2.0 * (0.5 * 3) / 6)
 
 
@@ -97,10 +99,10 @@ def test_noise_goes_to_the_input_in_training_only():
     net = _initialized_net(noise=0.5)
     X = torch.rand(4, 6)
     net.module_.eval()
-    torch.testing.assert_close(net.infer(X)[0], net.infer(X)[0])
+    torch.testing.assert_close(net.infer(X)["code"], net.infer(X)["code"])
     net.module_.train()
     torch.manual_seed(0)
-    noisy = net.infer(X)[1]
+    noisy = net.infer(X)["code"]
     torch.manual_seed(0)
     expected = net.module_.encode(X + 0.5 * torch.randn_like(X))
     torch.testing.assert_close(noisy, expected)

@@ -1,0 +1,55 @@
+"""The fully connected family: its layers' parameters and their checks.
+
+``DenseNetwork`` is mixed into the estimators whose networks are stacks of
+linear layers (``Autoencoder``, ``VariationalAutoencoder``,
+``FeedForwardClassifier``): it declares ``hidden_layer_sizes``,
+``activation``, ``batch_norm`` and ``dropout`` and checks them before a fit.
+The estimator's face (``BaseAutoencoder``, ``BaseClassifier``) and the
+training recipe (``BaseNeuralEstimator``) know nothing of them.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import Number
+from ._modules import ACTIVATIONS
+
+
+class DenseNetwork:
+    """Parameters and checks of fully connected networks (a mixin)."""
+
+    _family_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Number(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS) - {"identity"})],
+        "batch_norm": ["boolean"],
+        "dropout": [Number(Real, 0, 1, closed="left")],
+    }
+
+    def _hidden_layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple of positive ints, else ValueError."""
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, (bool, np.bool_)) and s >= 1
+            for s in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _dense_kwargs(self):
+        """The module keyword arguments of the hidden layers."""
+        return dict(
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    def _check_fit_size(self, n_samples, y=None):
+        self._hidden_layer_sizes()
+        self._check_batch_norm_fit(n_samples, y)
