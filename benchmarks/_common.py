@@ -20,8 +20,17 @@ _FULL = {"mnist": fetch_mnist, "fashion-mnist": fetch_fashion_mnist}
 _SAMPLE = {"mnist": load_mnist_sample, "fashion-mnist": load_fashion_mnist_sample}
 
 
-def parser(description, datasets=("mnist", "fashion-mnist"), default="fashion-mnist"):
-    """An argparse parser with the options every benchmark takes."""
+def parser(
+    description,
+    datasets=("mnist", "fashion-mnist"),
+    default="fashion-mnist",
+    precision=True,
+):
+    """An argparse parser with the options every benchmark takes.
+
+    ``precision``: whether the script takes ``--precision``, the estimators'
+    ``precision`` (results committed before it existed were float32).
+    """
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--dataset", choices=datasets, default=default)
     p.add_argument(
@@ -29,7 +38,24 @@ def parser(description, datasets=("mnist", "fashion-mnist"), default="fashion-mn
     )
     p.add_argument("--output", default="results", help="folder for JSON/Markdown/PNG")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    if precision:
+        p.add_argument(
+            "--precision",
+            choices=["auto", "float32", "bfloat16"],
+            default="auto",
+            help="the estimators' precision (default: 'auto', theirs)",
+        )
     return p
+
+
+def with_precision(estimator, precision):
+    """``estimator`` with ``precision`` set on it and on every step inside it."""
+    names = [
+        k
+        for k in estimator.get_params()
+        if k == "precision" or k.endswith("__precision")
+    ]
+    return estimator.set_params(**dict.fromkeys(names, precision))
 
 
 def load(dataset, quick):

@@ -87,7 +87,12 @@ def fit(params, X, args):
     """Fit an Autoencoder with ``params`` (epochs cut with --quick); seconds too."""
     if args.quick:
         params = {**params, "max_epochs": min(params["max_epochs"], 2)}
-    ae = Autoencoder(**params, random_state=args.seed, verbose=args.verbose)
+    ae = Autoencoder(
+        **params,
+        random_state=args.seed,
+        verbose=args.verbose,
+        precision=args.precision,
+    )
     with Timer() as t:
         ae.fit(X)
     return ae, t.seconds

@@ -57,7 +57,7 @@ AE_CANDIDATES = [
 AUTOENCODER = {"mnist": AE_CANDIDATES[2], "fashion-mnist": AE_CANDIDATES[5]}
 
 
-def mlp(kind, seed):
+def mlp(kind, seed, precision="auto"):
     """The MLP column: one hidden layer of 256 units, early stopping.
 
     'skfashion' is a FeedForwardClassifier shaped like scikit-learn's
@@ -77,15 +77,16 @@ def mlp(kind, seed):
         max_epochs=30,
         early_stopping=True,
         random_state=seed,
+        precision=precision,
     )
 
 
-def classifiers(seed, mlp_kind="skfashion"):
+def classifiers(seed, mlp_kind="skfashion", precision="auto"):
     return {
         "1-NN": KNeighborsClassifier(1, n_jobs=-1),
         "3-NN": KNeighborsClassifier(3, n_jobs=-1),
         "nearest centroid": NearestCentroid(),
-        "MLP": mlp(mlp_kind, seed),
+        "MLP": mlp(mlp_kind, seed, precision),
     }
 
 
@@ -94,7 +95,12 @@ def autoencoder_params(params, k, args):
     params = {"max_epochs": args.ae_epochs, **params}
     if args.quick:
         params["max_epochs"] = args.ae_epochs
-    return {**recipe_0_1(params), "n_components": k, "random_state": args.seed}
+    return {
+        **recipe_0_1(params),
+        "n_components": k,
+        "random_state": args.seed,
+        "precision": args.precision,
+    }
 
 
 def representations(args):
@@ -174,7 +180,9 @@ def main(argv=None):
                 rep["transform_s"] = t.seconds
                 if isinstance(representation, Autoencoder):
                     rep["test_mse"] = -representation.score(X_test)
-            for clf_name, clf in classifiers(args.seed, args.mlp).items():
+            for clf_name, clf in classifiers(
+                args.seed, args.mlp, args.precision
+            ).items():
                 timing = time_pipeline(clf, Z, y, Z_test, y_test)
                 (step,) = timing.steps
                 row = {

@@ -46,6 +46,7 @@ from _common import (
     pyplot,
     recipe_0_1,
     save_figure,
+    with_precision,
     write_results,
 )
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
@@ -144,8 +145,12 @@ def shrink(grid):
     return {k: v[:2] if i < 2 else v[:1] for i, (k, v) in enumerate(grid.items())}
 
 
-def run_search(search, X, y, backend):
-    """Fit a search under the chosen joblib backend; return (search, seconds)."""
+def run_search(search, X, y, backend, precision):
+    """Fit a search under the chosen joblib backend; return (search, seconds).
+
+    The searched estimators train in ``precision``.
+    """
+    with_precision(search.estimator, precision)
     with Timer() as t:
         with joblib.parallel_backend(backend) if backend else _nothing():
             search.fit(X, y)
@@ -269,7 +274,11 @@ def main(argv=None):
             grid = shrink(grid)
         search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs)
         search, seconds = run_search(
-            search, X, None if sweep == "unsupervised" else y, args.backend
+            search,
+            X,
+            None if sweep == "unsupervised" else y,
+            args.backend,
+            args.precision,
         )
         n_fits = len(search.cv_results_["params"]) * args.cv
         entry = {
@@ -344,7 +353,11 @@ def halving(args, X, y, results):
         ]
     )
     full, full_s = run_search(
-        GridSearchCV(pipe, grid, cv=args.cv, n_jobs=args.n_jobs), X, y, args.backend
+        GridSearchCV(pipe, grid, cv=args.cv, n_jobs=args.n_jobs),
+        X,
+        y,
+        args.backend,
+        args.precision,
     )
     halving_search = HalvingGridSearchCV(
         pipe,
@@ -357,7 +370,7 @@ def halving(args, X, y, results):
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
-    halved, halved_s = run_search(halving_search, X, y, args.backend)
+    halved, halved_s = run_search(halving_search, X, y, args.backend, args.precision)
     entry = {
         "full_best": str(full.best_params_),
         "full_seconds": full_s,
@@ -409,9 +422,11 @@ def autoencoder_halving(args, X, y, X_test, y_test, results):
         cv=args.cv,
         n_jobs=args.n_jobs,
         random_state=args.seed,
+        # training-fold scores would cost a 1-NN over every training image
+        return_train_score=False,
         verbose=1,
     )
-    search, seconds = run_search(search, X, y, args.backend)
+    search, seconds = run_search(search, X, y, args.backend, args.precision)
     with Timer() as t:
         test = search.score(X_test, y_test)
     cv = search.cv_results_
@@ -473,7 +488,7 @@ def cache(args, X, y, results):
                 cv=args.cv,
                 n_jobs=args.n_jobs,
             )
-            _, seconds = run_search(search, X, y, args.backend)
+            _, seconds = run_search(search, X, y, args.backend, args.precision)
             with open(counter) as f:
                 fits = f.read().count("fit")
         rows.append(
@@ -502,7 +517,7 @@ def parallel(args, X, y, results):
     rows = []
     for n_jobs in (1, n_cores):
         search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=n_jobs)
-        search, seconds = run_search(search, X, None, args.backend)
+        search, seconds = run_search(search, X, None, args.backend, args.precision)
         rows.append(
             {
                 "n_jobs": n_jobs,

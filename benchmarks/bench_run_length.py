@@ -28,8 +28,13 @@ def knn_accuracy(Z_train, y_train, Z_test, y_test):
     return KNeighborsClassifier(1).fit(Z_train, y_train).score(Z_test, y_test)
 
 
-def autoencoder_row(X, y, X_test, y_test, epochs, components, seed):
-    ae = Autoencoder(n_components=components, max_epochs=epochs, random_state=seed)
+def autoencoder_row(X, y, X_test, y_test, epochs, components, seed, precision):
+    ae = Autoencoder(
+        n_components=components,
+        max_epochs=epochs,
+        random_state=seed,
+        precision=precision,
+    )
     with Timer() as t:
         ae.fit(X)
     return {
@@ -50,8 +55,10 @@ def pca_row(X, y, X_test, y_test, components, seed):
     }
 
 
-def classifier_row(X, y, X_test, y_test, epochs, seed):
-    clf = FeedForwardClassifier(max_epochs=epochs, random_state=seed)
+def classifier_row(X, y, X_test, y_test, epochs, seed, precision):
+    clf = FeedForwardClassifier(
+        max_epochs=epochs, random_state=seed, precision=precision
+    )
     with Timer() as t:
         clf.fit(X, y)
     return {
@@ -162,11 +169,18 @@ def main(argv=None):
             for kind in kinds:
                 if kind == "autoencoder":
                     figures = autoencoder_row(
-                        X_n, y_n, X_test, y_test, epochs, args.components, args.seed
+                        X_n,
+                        y_n,
+                        X_test,
+                        y_test,
+                        epochs,
+                        args.components,
+                        args.seed,
+                        args.precision,
                     )
                 else:
                     figures = classifier_row(
-                        X_n, y_n, X_test, y_test, epochs, args.seed
+                        X_n, y_n, X_test, y_test, epochs, args.seed, args.precision
                     )
                 add({"estimator": kind, "n_train": n, "epochs": epochs, **figures})
     results["complete"] = True
