@@ -24,7 +24,13 @@ from sklearn.metrics import accuracy_score, f1_score, mean_squared_error
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
-from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
+from skfashion import (
+    Autoencoder,
+    ConvAutoencoder,
+    ConvClassifier,
+    FeedForwardClassifier,
+    VariationalAutoencoder,
+)
 
 # Explicit candidates, so that a row means the same whatever the defaults are.
 # Schedules are relative to max_epochs: 'step' with lr_step_size=0.5 is the
@@ -71,6 +77,20 @@ CANDIDATES = {
             {"precision": "bfloat16"},
         ],
     ),
+    "conv-autoencoder": (
+        ConvAutoencoder,
+        [
+            {},  # blocks of 32 and 64 channels, stride 2, batch norm, 20 epochs
+            {"channels": (32, 64, 128)},
+        ],
+    ),
+    "conv-classifier": (
+        ConvClassifier,
+        [
+            {},  # 2 x (two 3 x 3 convs, pool) of 32 and 64, 256 units, 15 epochs
+            {"dropout": 0.4},
+        ],
+    ),
 }
 
 
@@ -87,7 +107,7 @@ def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None):
             "neg_elbo": negative_elbo(estimator, X),
             "mse": mean_squared_error(X, estimator.reconstruct(X)),
         }
-    if kind == "autoencoder":
+    if kind in ("autoencoder", "conv-autoencoder"):
         knn = KNeighborsClassifier(1).fit(estimator.transform(X_ref), y_ref)
         return {
             "mse": mean_squared_error(X, estimator.reconstruct(X)),

@@ -288,6 +288,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         """Keyword arguments of the net beyond the shared recipe."""
         return {}
 
+    def _input_fitted(self, shape):
+        """Fitted attributes read from the training input's shape, before it is
+        flattened into rows (an image shape, say); none by default."""
+        return {}
+
     def _extra_callbacks(self):
         """Scoring callbacks of the subclass, run before early stopping."""
         return []
@@ -479,7 +484,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         """
         before = dict(vars(self))
         try:
+            shape = getattr(X, "shape", ())  # arrays' (n, h, w) before flattening
             X, y, fitted = self._validate_fit_data(X, y)
+            fitted.update(self._input_fitted(shape if len(shape) >= 3 else X.shape))
             self._check_fit_size(len(X), y)
             fitted["batch_size_"] = self._batch_size(self._n_train(len(X), y))
             fitted["precision_"] = resolve_precision(

@@ -1,11 +1,18 @@
-"""The torch modules: fully connected blocks and the networks built from them.
+"""The torch modules: fully connected and convolutional blocks, and the networks.
 
 Only torch here (no numpy, scikit-learn or skorch): these are the plain
-``nn.Module`` objects that the skorch nets in ``_net.py`` train. Shapes below use
-``n`` for the batch, ``d`` for the input width (784 for 28 x 28 images), ``k`` for
-the code size and ``c`` for the number of classes.
+``nn.Module`` objects that the skorch nets in ``_net.py`` train. Every module
+takes rows (n, d) and gives rows back (the convolutional ones view them as
+images (n, c, h, w) inside). The contract with the nets: an autoencoder's
+``forward`` returns an ``AutoencoderOutput`` (named outputs, read by
+``AutoencoderNet.get_loss``) and it has ``encode`` and ``decode``; a
+classifier's ``forward`` returns the logits and its ``features`` the last
+hidden layer. A new network family is one module here that keeps it. Shapes
+below use ``n`` for the batch, ``d`` for the input width (784 for 28 x 28
+images), ``k`` for the code size and ``c`` for the number of classes.
 """
 
+import math
 from typing import TypedDict
 
 import torch
@@ -205,3 +212,211 @@ class ClassifierModule(nn.Module):
 
     def forward(self, x):  # (n, d) -> (n, c) logits
         return self.head(self.body(x))
+
+
+# -- convolutional ------------------------------------------------------------
+# Images come as rows (n, d) with d = c * h * w, as everywhere in skfashion;
+# the convolutional modules view them as (n, c, h, w) and give rows back.
+
+
+def halved(size, times):
+    """The side of an image after ``times`` halvings, rounding up: 28 -> 14 -> 7."""
+    for _ in range(times):
+        size = math.ceil(size / 2)
+    return size
+
+
+def conv_block(
+    n_in, n_out, kernel_size, downsampling, activation, batch_norm, dropout, convs=1
+):
+    """``convs`` x (Conv -> [BatchNorm] -> activation), halving the image, [Dropout].
+
+    The image is halved by the first convolution's stride ('stride') or by a
+    max-pooling after the convolutions ('pool'); either way (n, n_in, h, w) ->
+    (n, n_out, ceil(h / 2), ceil(w / 2)). 'Same' padding keeps the other sizes.
+    """
+    layers = []
+    for i in range(convs):
+        stride = 2 if downsampling == "stride" and i == 0 else 1
+        layers.append(
+            nn.Conv2d(
+                n_in if i == 0 else n_out,
+                n_out,
+                kernel_size,
+                stride=stride,
+                padding=kernel_size // 2,
+                bias=not batch_norm,
+            )
+        )
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(n_out))
+        layers.append(ACTIVATIONS[activation]())
+    if downsampling == "pool":
+        layers.append(nn.MaxPool2d(2, ceil_mode=True))
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def conv_encoder(
+    image_shape,
+    channels,
+    kernel_size,
+    downsampling,
+    activation,
+    batch_norm,
+    dropout,
+    convs_per_block,
+):
+    """The convolutional blocks: (n, c, h, w) -> (n, channels[-1], h', w')."""
+    sizes = [image_shape[0], *channels]
+    return nn.Sequential(
+        *(
+            conv_block(
+                n_in,
+                n_out,
+                kernel_size,
+                downsampling,
+                activation,
+                batch_norm,
+                dropout,
+                convs_per_block,
+            )
+            for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        )
+    )
+
+
+class ConvAutoencoderModule(nn.Module):
+    """Convolutional blocks to a linear code of size k, and a mirrored decoder.
+
+    ``image_shape`` (c, h, w): rows (n, c * h * w) are viewed as images. The
+    encoder's blocks halve the image each (28 -> 14 -> 7 with two), a linear
+    layer maps the flattened maps to the code (no activation, as in
+    ``AutoencoderModule``); the decoder maps the code back to the maps and
+    climbs the blocks in reverse (nearest-neighbour upsampling to the exact
+    size, then a convolution), ending with a convolution to c channels and
+    ``output_activation``.
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        channels,
+        n_components,
+        kernel_size=3,
+        downsampling="stride",
+        convs_per_block=1,
+        activation="relu",
+        output_activation="sigmoid",
+        batch_norm=True,
+        dropout=0.0,
+    ):
+        super().__init__()
+        c, h, w = self.image_shape = tuple(image_shape)
+        channels = list(channels)
+        depth = len(channels)
+        # the maps' sides after 0, 1, ..., depth blocks
+        self.sides = [(halved(h, i), halved(w, i)) for i in range(depth + 1)]
+        flat = channels[-1] * self.sides[-1][0] * self.sides[-1][1]
+        self.encoder = conv_encoder(
+            self.image_shape,
+            channels,
+            kernel_size,
+            downsampling,
+            activation,
+            batch_norm,
+            dropout,
+            convs_per_block,
+        )
+        self.to_code = nn.Linear(flat, n_components)
+        self.from_code = nn.Sequential(
+            nn.Linear(n_components, flat), ACTIVATIONS[activation]()
+        )
+        up = []
+        for i in reversed(range(depth)):
+            n_out = channels[i - 1] if i > 0 else channels[0]
+            up += [
+                nn.Upsample(size=self.sides[i], mode="nearest"),
+                nn.Conv2d(
+                    channels[i],
+                    n_out,
+                    kernel_size,
+                    padding=kernel_size // 2,
+                    bias=not batch_norm,
+                ),
+            ]
+            if batch_norm:
+                up.append(nn.BatchNorm2d(n_out))
+            up.append(ACTIVATIONS[activation]())
+        self.decoder = nn.Sequential(
+            *up,
+            nn.Conv2d(channels[0], c, kernel_size, padding=kernel_size // 2),
+            ACTIVATIONS[output_activation](),
+        )
+        self._maps = (channels[-1], *self.sides[-1])
+
+    def encode(self, x):  # (n, d) -> (n, k)
+        images = x.reshape(-1, *self.image_shape)
+        return self.to_code(self.encoder(images).flatten(1))
+
+    def decode(self, z):  # (n, k) -> (n, d)
+        maps = self.from_code(z).reshape(-1, *self._maps)
+        return self.decoder(maps).flatten(1)
+
+    def forward(self, x) -> AutoencoderOutput:
+        """The reconstruction (n, d) and the code (n, k)."""
+        z = self.encode(x)
+        return {"reconstruction": self.decode(z), "code": z}
+
+
+class ConvClassifierModule(nn.Module):
+    """Convolutional blocks, then a hidden linear layer and a head to c logits.
+
+    ``image_shape`` (c, h, w): rows (n, c * h * w) are viewed as images. The
+    blocks halve the image each; their flattened maps go through
+    ``dense_units`` hidden units (with ``dropout`` before and after) to the
+    logits.
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        channels,
+        n_classes,
+        kernel_size=3,
+        downsampling="pool",
+        convs_per_block=2,
+        dense_units=256,
+        activation="relu",
+        batch_norm=True,
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        _, h, w = self.image_shape
+        depth = len(channels)
+        flat = channels[-1] * halved(h, depth) * halved(w, depth)
+        self.blocks = conv_encoder(
+            self.image_shape,
+            channels,
+            kernel_size,
+            downsampling,
+            activation,
+            batch_norm,
+            dropout,
+            convs_per_block,
+        )
+        self.dense = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(flat, dense_units),
+            ACTIVATIONS[activation](),
+            nn.Dropout(dropout),
+        )
+        self.head = nn.Linear(dense_units, n_classes)
+
+    def features(self, x):  # (n, d) -> (n, dense_units)
+        return self.dense(self.blocks(x.reshape(-1, *self.image_shape)))
+
+    def forward(self, x):  # (n, d) -> (n, c) logits
+        return self.head(self.features(x))

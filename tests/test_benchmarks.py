@@ -24,7 +24,10 @@ def run(script, tmp_path, *args):
     return result.stdout
 
 
-@pytest.mark.parametrize("estimator", ["autoencoder", "vae", "classifier"])
+@pytest.mark.parametrize(
+    "estimator",
+    ["autoencoder", "vae", "classifier", "conv-autoencoder", "conv-classifier"],
+)
 def test_bench_defaults(estimator, tmp_path):
     args = ["--dataset", "mnist", "--estimator", estimator, "--candidates", "0", "1"]
     out = run("bench_defaults.py", tmp_path, *args, "--sizes", "300", "2700")
@@ -41,7 +44,7 @@ def test_bench_defaults(estimator, tmp_path):
         (3000, "test"),
     ]
     for row in rows:
-        if estimator == "classifier":
+        if estimator.endswith("classifier"):
             assert 0.1 < row["accuracy"] <= 1
         else:
             assert 0 < row["mse"] < 0.2
@@ -166,7 +169,7 @@ def test_bench_classifier(tmp_path):
     results = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
     assert results["data"] == "sample"
     assert results["n_fit"] + results["n_validation"] == 3000
-    assert len(results["rows"]) == 2
+    assert [r["index"] for r in results["rows"]] == [0, 1, 2]  # 2: ConvClassifier
     for i, row in enumerate(results["rows"]):
         assert row["epochs"] == 2 and 1 <= row["best valid epoch"] <= 2
         assert 0.1 < row["test acc"] <= 1 and 0 < row["macro F1"] <= 1
@@ -184,6 +187,12 @@ def test_bench_classifier(tmp_path):
             png = tmp_path / f"classifier_fashion-mnist_{i}_{kind}.png"
             assert png.stat().st_size > 10_000
     assert "Most confused" in out and "| T-shirt/top |" in out
+    # --models runs some again and keeps the others' rows
+    first = results["rows"][1]
+    run("bench_classifier.py", tmp_path, "--max-epochs", "1", "--models", "0")
+    again = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
+    assert [r["index"] for r in again["rows"]] == [0, 1, 2]
+    assert again["rows"][0]["epochs"] == 1 and again["rows"][1] == first
 
 
 def test_bench_autoencoders(tmp_path):
@@ -209,8 +218,15 @@ def test_bench_generation(tmp_path):
     run("bench_generation.py", tmp_path, "--dataset", "fashion-mnist")
     results = json.loads((tmp_path / "generation_fashion-mnist.json").read_text())
     distances = [r["Frechet distance (classifier features)"] for r in results["rows"]]
-    assert len(distances) == 4 and all(d >= 0 for d in distances)
+    assert len(distances) == 5 and all(d >= 0 for d in distances)
     assert distances[0] < min(distances[1:])  # real images are closest
+    assert results["rows"][4]["images"] == "conv autoencoder, fitted Gaussian"
+    assert set(results["fit_seconds"]) == {
+        "classifier",
+        "vae",
+        "autoencoder",
+        "conv autoencoder",
+    }
     assert (tmp_path / "generation_fashion-mnist.png").exists()
 
 

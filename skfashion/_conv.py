@@ -1,0 +1,95 @@
+"""The convolutional family: its layers' parameters and their checks.
+
+``ConvNetwork`` is mixed into ``ConvAutoencoder`` and ``ConvClassifier``. It
+declares the blocks' parameters (``channels`` per block, ``kernel_size``,
+``downsampling`` by stride or pooling, ``convs_per_block``, ``activation``,
+``batch_norm``, ``dropout``) and ``image_shape``, the shape the rows are
+viewed in. With ``image_shape='auto'`` the shape comes from the training
+data: image arrays (n, h, w) or (n, c, h, w) give their own, rows of a square
+number of values are square one-channel images (784 -> 28 x 28), and any
+other row of d values is an image one pixel high and d wide, so that the
+defaults work on any numeric data.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import Number
+from ._modules import ACTIVATIONS
+
+
+def _positive_ints(value, name, lengths=None):
+    """A tuple of positive ints from an int or a sequence, else ValueError."""
+    values = [value] if isinstance(value, Integral) else list(value)
+    ok = all(
+        isinstance(v, Integral) and not isinstance(v, (bool, np.bool_)) and v >= 1
+        for v in values
+    )
+    if not ok or not values or (lengths and len(values) not in lengths):
+        expected = f"{' or '.join(map(str, lengths))} " if lengths else ""
+        raise ValueError(f"{name} must be {expected}positive integers, got {value!r}.")
+    return tuple(int(v) for v in values)
+
+
+class ConvNetwork:
+    """Parameters and checks of convolutional networks (a mixin)."""
+
+    _family_constraints: dict = {
+        "image_shape": ["array-like", StrOptions({"auto"})],
+        "channels": ["array-like", Number(Integral, 1, None, closed="left")],
+        "kernel_size": [Number(Integral, 1, None, closed="left")],
+        "downsampling": [StrOptions({"stride", "pool"})],
+        "convs_per_block": [Number(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS) - {"identity"})],
+        "batch_norm": ["boolean"],
+        "dropout": [Number(Real, 0, 1, closed="left")],
+    }
+
+    def _input_fitted(self, shape):
+        """``image_shape_`` (c, h, w), from ``image_shape`` or the input's shape."""
+        n_features = math.prod(shape[1:])
+        if self.image_shape != "auto":
+            image = _positive_ints(self.image_shape, "image_shape", lengths=(2, 3))
+            image = image if len(image) == 3 else (1, *image)
+            if math.prod(image) != n_features:
+                raise ValueError(
+                    f"image_shape={self.image_shape!r} holds {math.prod(image)} "
+                    f"values, but the samples have {n_features}. Give the shape of "
+                    "the images, as (height, width) or (channels, height, width), "
+                    "or image_shape='auto'."
+                )
+        elif len(shape) == 4:
+            image = tuple(shape[1:])
+        elif len(shape) == 3:
+            image = (1, *shape[1:])
+        elif math.isqrt(n_features) ** 2 == n_features:
+            side = math.isqrt(n_features)
+            image = (1, side, side)
+        else:
+            image = (1, 1, n_features)
+        return {"image_shape_": tuple(int(v) for v in image)}
+
+    def _conv_kwargs(self, fitted):
+        """The module keyword arguments of the convolutional blocks."""
+        if self.kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size must be odd (the image keeps its size around the "
+                f"centre pixel), got {self.kernel_size}."
+            )
+        return dict(
+            image_shape=fitted["image_shape_"],
+            channels=_positive_ints(self.channels, "channels"),
+            kernel_size=int(self.kernel_size),
+            downsampling=self.downsampling,
+            convs_per_block=int(self.convs_per_block),
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    def _check_fit_size(self, n_samples, y=None):
+        _positive_ints(self.channels, "channels")
+        self._check_batch_norm_fit(n_samples, y)

@@ -1,0 +1,272 @@
+"""The convolutional autoencoder, as a scikit-learn transformer.
+
+The face of ``Autoencoder`` (``BaseAutoencoder``) on the convolutional family
+(``ConvNetwork``): one module, ``ConvAutoencoderModule``, and this class.
+"""
+
+from ._autoencoder import BaseAutoencoder
+from ._conv import ConvNetwork
+from ._modules import ConvAutoencoderModule
+
+
+class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
+    """A convolutional autoencoder, as a scikit-learn transformer.
+
+    The encoder views each row as an image (``image_shape``), runs it through
+    convolutional blocks that halve it (``channels``), and maps the last maps
+    to a linear code of ``n_components`` numbers; the decoder maps the code
+    back to the maps and climbs the blocks in reverse (upsampling, then a
+    convolution) to the image. The face is that of :class:`Autoencoder`:
+    ``transform`` returns the codes, ``inverse_transform`` decodes them,
+    ``reconstruct``, ``score`` (negative MSE), ``sample``. Rows (n, h * w) and
+    image arrays (n, h, w) or (n, c, h, w), as ``fetch_*().images`` gives
+    them, are both accepted.
+
+    The defaults (blocks of 32 and 64 channels with stride 2 and batch norm,
+    Adam at 1e-3, 20 epochs, the rate annealed over the run) were chosen on
+    validation splits of Fashion-MNIST (see the README).
+
+    Parameters
+    ----------
+    channels : array-like of int or int, default=(32, 64)
+        Channels of the encoder's blocks; each block halves the image (28 x
+        28 -> 14 x 14 -> 7 x 7 with two). The decoder climbs them in reverse.
+
+    n_components : int, default=64
+        Size of the code: the number of features ``transform`` returns.
+
+    image_shape : (height, width), (channels, height, width) or 'auto', \
+            default='auto'
+        The shape the rows are viewed in. 'auto' takes it from the training
+        data: the shape of image arrays, a square one-channel image for rows
+        of a square number of values (784 -> 28 x 28), else an image one
+        pixel high. The shape used is ``image_shape_``.
+
+    kernel_size : int, default=3
+        Side of the convolution kernels (odd).
+
+    downsampling : {'stride', 'pool'}, default='stride'
+        How a block halves the image: its first convolution has stride 2
+        ('stride'), or a 2 x 2 max-pooling follows its convolutions ('pool').
+
+    convs_per_block : int, default=1
+        Convolutions in each encoder block.
+
+    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
+            default='relu'
+        Activation after each convolution. The code itself is linear.
+
+    output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
+        Activation of the decoder's output; 'auto' takes 'sigmoid' when the
+        training data lie in [0, 1], 'identity' otherwise
+        (``output_activation_``).
+
+    loss : {'mse', 'bce', 'auto'}, default='mse'
+        Reconstruction loss, averaged over samples and features; 'auto' is
+        'bce' with a sigmoid output, 'mse' otherwise (``loss_``).
+
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
+            default='adam'
+        The torch optimizer, with its default settings but for the learning
+        rate and weight decay.
+
+    learning_rate : float, default=1e-3
+        Initial learning rate.
+
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for 'adamw'), on all parameters.
+
+    batch_size : int or 'auto', default='auto'
+        Samples per gradient step. 'auto' is a hundredth of the training
+        samples within [16, 128]: about 100 steps an epoch on small data.
+
+    max_epochs : int, default=20
+        Passes over the training data (fewer with early stopping).
+
+    l1_activity : float, default=0.0
+        Weight of the L1 penalty on the code: a sparse autoencoder.
+
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the training inputs: a
+        denoising autoencoder.
+
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+
+    dropout : float, default=0.0
+        Dropout probability after each encoder block, in training only.
+
+    lr_schedule : {'cosine', 'step'} or None, default='cosine'
+        Learning-rate schedule, relative to the length of the run: 'cosine'
+        anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
+        'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
+        fraction of ``max_epochs``; None keeps it constant.
+
+    lr_step_size : float in (0, 1], default=0.5
+        Fraction of ``max_epochs`` between two steps of the 'step' schedule
+        (0.5 of 20 epochs: a step every 10).
+
+    lr_gamma : float, default=0.3
+        Factor of the 'step' schedule.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its loss has not improved for ``n_iter_no_change`` epochs; the best
+        epoch's weights are kept. Without it, all the data is used to train.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling, the noise, dropout and
+        the validation split. An int makes a CPU fit bit-for-bit repeatable.
+
+    device : str or torch.device, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or a device of
+        type 'cpu', 'cuda' ('cuda:1') or 'mps'.
+
+    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+        Arithmetic of the training forward pass. 'bfloat16' runs it under
+        ``torch.autocast`` (matrix products in bfloat16; weights, loss and
+        optimizer state in float32); 'auto' takes bfloat16 where the device
+        computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
+        capability 8.0 or more), else float32. Predictions are float32.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        copied at each fit.
+
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar and a table of epochs.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; its torch module is ``net_.module_``.
+
+    history_ : skorch.History
+        Per-epoch and per-batch records of the training (losses, durations).
+
+    loss_curve_ : list of float
+        Training loss of each epoch.
+
+    validation_loss_curve_ : list of float
+        Validation loss of each epoch; only with ``early_stopping``.
+
+    best_validation_loss_ : float
+        Lowest validation loss; only with ``early_stopping``.
+
+    n_epochs_ : int
+        Epochs run.
+
+    precision_ : {'float32', 'bfloat16'}
+        The precision the training ran in, with 'auto' resolved.
+
+    image_shape_ : tuple of int
+        The (channels, height, width) the rows were viewed in.
+
+    code_mean_ : ndarray of shape (n_components,)
+        Mean of the training codes, used by :meth:`sample`.
+
+    code_covariance_ : ndarray of shape (n_components, n_components)
+        Covariance of the training codes, used by :meth:`sample`.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    Autoencoder : The fully connected autoencoder.
+
+    Examples
+    --------
+    >>> from skfashion import ConvAutoencoder
+    >>> from skfashion.datasets import load_fashion_mnist_sample
+    >>> images = load_fashion_mnist_sample().images[:300]
+    >>> ae = ConvAutoencoder((8, 16), 16, max_epochs=1, random_state=0).fit(images)
+    >>> ae.image_shape_, ae.transform(images[:5]).shape
+    ((1, 28, 28), (5, 16))
+    >>> ae.inverse_transform(ae.transform(images[:5])).shape
+    (5, 784)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        **ConvNetwork._family_constraints,
+    }
+
+    def __init__(
+        self,
+        channels=(32, 64),
+        n_components=64,
+        *,
+        image_shape="auto",
+        kernel_size=3,
+        downsampling="stride",
+        convs_per_block=1,
+        activation="relu",
+        output_activation="auto",
+        loss="mse",
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_epochs=20,
+        l1_activity=0.0,
+        noise=0.0,
+        batch_norm=True,
+        dropout=0.0,
+        lr_schedule="cosine",
+        lr_step_size=0.5,
+        lr_gamma=0.3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        random_state=None,
+        device="auto",
+        precision="auto",
+        callbacks=None,
+        verbose=0,
+    ):
+        self.channels = channels
+        self.n_components = n_components
+        self.image_shape = image_shape
+        self.kernel_size = kernel_size
+        self.downsampling = downsampling
+        self.convs_per_block = convs_per_block
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.l1_activity = l1_activity
+        self.noise = noise
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.lr_schedule = lr_schedule
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.device = device
+        self.precision = precision
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    def _module_and_kwargs(self, X, fitted):
+        return ConvAutoencoderModule, dict(
+            n_components=int(self.n_components),
+            output_activation=fitted["output_activation_"],
+            **self._conv_kwargs(fitted),
+        )
