@@ -46,7 +46,7 @@ class BaseAutoencoder(
 
     # -- fitting ------------------------------------------------------------
 
-    def _resolve_output(self, X):
+    def _resolve_output(self, X, warm=False):
         """The output activation and loss this fit uses, checked against X's range.
 
         'auto' output: sigmoid when the training data lie in [0, 1] (pixels),
@@ -58,7 +58,9 @@ class BaseAutoencoder(
         low, high = float(X.min()), float(X.max())
         in_unit = low >= 0 and high <= 1
         output = self.output_activation
-        if output == "auto":
+        if warm:  # the fitted network's output, whatever these data are
+            output = self.output_activation_
+        elif output == "auto":
             output = "sigmoid" if in_unit else "identity"
         loss = self.loss
         if loss == "auto":
@@ -67,6 +69,14 @@ class BaseAutoencoder(
             raise ValueError(
                 "loss='bce' needs output_activation='sigmoid' or 'auto' (the binary "
                 "cross-entropy compares values in [0, 1])."
+            )
+        if warm and output == "sigmoid" and not in_unit:
+            raise ValueError(
+                f"X has values in [{low:g}, {high:g}], but the fitted network "
+                "reconstructs values in [0, 1] (its output is a sigmoid: the data "
+                "of the first fit were in [0, 1]). Scale these data the same way, "
+                "or fit anew with warm_start=False and output_activation="
+                "'identity'."
             )
         if (output == "sigmoid" or loss == "bce") and not in_unit:
             raise ValueError(
@@ -78,10 +88,11 @@ class BaseAutoencoder(
             )
         return output, loss
 
-    def _validate_fit_data(self, X, y):
-        X = self._validate_X(X, reset=True)
-        output, loss = self._resolve_output(X)
-        return X, None, {"output_activation_": output, "loss_": loss}
+    def _validate_fit_data(self, X, y, sample_weight, warm, classes):
+        X = self._validate_X(X, reset=not warm, fitting=True)
+        X, _, sample_weight = self._fit_weights(sample_weight, X)
+        output, loss = self._resolve_output(X, warm)
+        return X, None, sample_weight, {"output_activation_": output, "loss_": loss}
 
     def _net_kwargs(self, fitted):
         return dict(
@@ -113,12 +124,14 @@ class BaseAutoencoder(
         }
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder to reconstruct ``X``.
 
         The fit is all or nothing: if it stops (an error, Ctrl-C), the
         autoencoder is left as it was. A model no better than the mean of the
         training data warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
+        With ``warm_start=True``, a fitted autoencoder goes on training from
+        its weights and optimizer state.
 
         Parameters
         ----------
@@ -130,12 +143,46 @@ class BaseAutoencoder(
         y : None
             Ignored.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss (a weighted mean of their
+            reconstruction errors); a weight of 0 leaves the sample out.
+
         Returns
         -------
         self : object
             The fitted autoencoder.
         """
-        return self._fit(X)
+        return self._fit(X, None, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One pass over ``X``, going on from the fitted network if there is one.
+
+        For data larger than memory: call it on chunks (of a ``numpy.memmap``,
+        say), as many passes as needed. Each call trains one epoch at the
+        constant ``learning_rate`` (no schedule, no early stopping), in
+        batches of ``batch_size`` (``'auto'`` is resolved on the first call).
+        The first call fixes the network, its output activation included: a
+        sigmoid when the first chunk lies in [0, 1]. All or nothing, as
+        ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            A chunk of training data.
+
+        y : None
+            Ignored.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The autoencoder, trained one more epoch.
+        """
+        return self._fit(X, None, sample_weight, partial=True)
 
     # -- the transformer ----------------------------------------------------
 
@@ -263,7 +310,9 @@ class BaseAutoencoder(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        # Codes come out in the network's precision, whatever the input's.
+        double = self.precision == "float64"
+        tags.transformer_tags.preserves_dtype = ["float64" if double else "float32"]
         return tags
 
 
@@ -379,6 +428,12 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
 
+    warm_start : bool, default=False
+        When True, ``fit`` goes on from the fitted network's weights and
+        optimizer state (the schedule starts again, for ``max_epochs`` more
+        epochs), as in ``MLPClassifier``; the data must fit the network.
+        ``partial_fit`` always goes on.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, the noise, dropout and
         the validation split. An int makes a CPU fit bit-for-bit repeatable.
@@ -387,12 +442,14 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
-    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+    precision : {'auto', 'float32', 'bfloat16', 'float64'}, default='auto'
         Arithmetic of the training forward pass. 'bfloat16' runs it under
         ``torch.autocast`` (matrix products in bfloat16; weights, loss and
         optimizer state in float32); 'auto' takes bfloat16 where the device
         computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
         capability 8.0 or more), else float32. Predictions are float32.
+        'float64' runs everything in float64, predictions too (slow; for
+        numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
@@ -421,7 +478,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
     n_epochs_ : int
         Epochs run.
 
-    precision_ : {'float32', 'bfloat16'}
+    precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
 
     code_mean_ : ndarray of shape (n_components,)
@@ -481,6 +538,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        warm_start=False,
         random_state=None,
         device="auto",
         precision="auto",
@@ -507,6 +565,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.precision = precision

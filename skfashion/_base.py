@@ -13,6 +13,10 @@
 - a fit is all or nothing: every fitted attribute is computed first and set
   together at the end; whatever stops the fit (an error, a non-finite loss, a
   failing callback, Ctrl-C), the estimator is left exactly as it was;
+- ``sample_weight`` weighs each sample's loss (a weight of 0 removes the
+  sample, an integer weight repeats it); ``warm_start`` and ``partial_fit``
+  go on from the fitted network and its optimizer state, on a copy of it, so
+  that they are all or nothing too;
 - a model no better than a trivial baseline warns with ``ConvergenceWarning``.
 
 The contract, bottom-up: a torch module in ``_modules.py`` returns named
@@ -44,11 +48,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import CosineAnnealingLR, MultiStepLR
 
-from ._net import TrainingInterrupted, ValidationSplit
+from ._net import InMemoryDataset, TrainingInterrupted, ValidationSplit
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -193,7 +197,7 @@ def optimizer_kwargs(optimizer, device):
 
     One kernel updates every parameter instead of a loop of small ones: an
     epoch of the default autoencoder is about 15% faster on the CPU (see
-    ``benchmarks/bench_speed.py``). Adam, AdamW, SGD and Adagrad have it on
+    ``skfashion/benchmarks/speed.py``). Adam, AdamW, SGD and Adagrad have it on
     the CPU and CUDA; the others keep torch's default.
     """
     if torch.device(device).type not in ("cpu", "cuda"):
@@ -252,9 +256,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         "early_stopping": ["boolean"],
         "validation_fraction": [Number(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Number(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [str, torch.device],
-        "precision": [StrOptions({"auto", "float32", "bfloat16"})],
+        "precision": [StrOptions({"auto", "float32", "bfloat16", "float64"})],
         "callbacks": [list, None],
         "verbose": ["verbose"],
     }
@@ -264,12 +269,16 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
     # -- hooks of the subclasses ----------------------------------------------
 
     @abc.abstractmethod
-    def _validate_fit_data(self, X, y):
-        """Validate the training data: ``(X, y, fitted)``.
+    def _validate_fit_data(self, X, y, sample_weight, warm, classes):
+        """Validate the training data: ``(X, y, sample_weight, fitted)``.
 
-        ``X`` is a float32 array ready for torch, ``y`` the targets as the net
-        takes them (None for an autoencoder), ``fitted`` a dict of the fitted
-        attributes known before training (``classes_``, resolved options).
+        ``X`` is a float array ready for torch (``_validate_X``), ``y`` the
+        targets as the net takes them (None for an autoencoder),
+        ``sample_weight`` as :meth:`_fit_weights` returns them (rows of weight
+        0 removed), ``fitted`` a dict of the fitted attributes known before
+        training (``classes_``, resolved options). ``warm``: the fit goes on
+        from the fitted network, whose data it must match; ``classes``: the
+        ``classes`` of a classifier's ``partial_fit``.
         """
 
     @abc.abstractmethod
@@ -288,24 +297,67 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         """Keyword arguments of the net beyond the shared recipe."""
         return {}
 
+    # The names of the attributes that ``_input_fitted`` returns.
+    _input_fitted_names = ()
+
     def _input_fitted(self, shape):
         """Fitted attributes read from the training input's shape, before it is
         flattened into rows (an image shape, say); none by default."""
         return {}
 
-    def _extra_callbacks(self):
-        """Scoring callbacks of the subclass, run before early stopping."""
+    def _extra_callbacks(self, validation):
+        """Scoring callbacks of the subclass, run before early stopping.
+
+        ``validation``: whether this fit holds out a validation split.
+        """
         return []
 
     # -- checks ---------------------------------------------------------------
 
-    def _validate_X(self, X, reset):
-        """Any numeric input, rows or images -> finite float32 rows for torch."""
-        X = validate_data(self, as_rows(X), reset=reset, dtype=np.float32)
+    def _input_dtype(self, fitting):
+        """float64 under ``precision='float64'``, else float32: the fit's own
+        precision while fitting, the fitted one afterwards."""
+        precision = self.precision if fitting else self.precision_
+        return np.float64 if precision == "float64" else np.float32
+
+    def _validate_X(self, X, reset, fitting=None):
+        """Any numeric input, rows or images -> finite float rows for torch.
+
+        ``fitting`` defaults to ``reset``: a warm fit checks the input against
+        the fitted one (``reset=False``) but is a fit.
+        """
+        fitting = reset if fitting is None else fitting
+        X = validate_data(
+            self, as_rows(X), reset=reset, dtype=self._input_dtype(fitting)
+        )
         return _as_tensor_ready(X)
 
-    def _validation_split(self, seed):
-        if not self.early_stopping:
+    @staticmethod
+    def _fit_weights(sample_weight, X, y=None):
+        """Validated weights -> ``(X, y, weights)`` without the rows of weight 0.
+
+        A weight of 0 removes the sample, as in scikit-learn (batch norm and the
+        batches never see it); the others are scaled to a mean of 1, so that
+        the loss keeps its scale and the learning rate its meaning. All zero,
+        negative or non-finite weights are a ``ValueError``. ``sample_weight``
+        None gives ``(X, y, None)``: the unweighted loss.
+        """
+        if sample_weight is None:
+            return X, y, None
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not np.isfinite(weights).all():
+            raise ValueError("sample_weight must be finite; it has NaN or inf.")
+        keep = weights > 0
+        if not keep.all():
+            X = _as_tensor_ready(X[keep])
+            y = None if y is None else y[keep]
+            weights = weights[keep]
+        return X, y, (weights / weights.mean()).astype(X.dtype)
+
+    def _validation_split(self, seed, partial=False):
+        if not self.early_stopping or partial:
             return None
         return ValidationSplit(self.validation_fraction, seed)
 
@@ -373,16 +425,22 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
 
     # -- the net ----------------------------------------------------------------
 
-    def _lr_scheduler(self):
+    def _lr_scheduler(self, partial=False):
         """The learning-rate schedule, relative to the length of the run.
 
         'cosine' anneals from ``learning_rate`` towards 0 over ``max_epochs``;
         'step' multiplies the rate by ``lr_gamma`` after every ``lr_step_size``
         fraction of ``max_epochs``. Both stretch with the run, whatever the
-        number of epochs and the data size.
+        number of epochs and the data size. Each fit runs the schedule from
+        its start (``last_epoch=-1``), a warm one too; ``partial_fit`` keeps
+        ``learning_rate`` constant, as ``MLPClassifier``'s does.
         """
+        if partial:
+            return None
         if self.lr_schedule == "cosine":
-            return LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)
+            return LRScheduler(
+                policy=CosineAnnealingLR, T_max=self.max_epochs, last_epoch=-1
+            )
         if self.lr_schedule == "step":
             every = self.lr_step_size * self.max_epochs
             milestones = sorted(
@@ -393,22 +451,29 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 & set(range(1, self.max_epochs))
             )
             return LRScheduler(
-                policy=MultiStepLR, milestones=milestones, gamma=self.lr_gamma
+                policy=MultiStepLR,
+                milestones=milestones,
+                gamma=self.lr_gamma,
+                last_epoch=-1,
             )
         return None
 
-    def _callbacks(self):
-        """The callbacks for this fit: progress, schedule, early stopping, user's."""
+    def _callbacks(self, partial=False):
+        """The callbacks for this fit: progress, schedule, early stopping, user's.
+
+        ``partial_fit`` has neither a schedule nor early stopping.
+        """
         callbacks = []
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
-        scheduler = self._lr_scheduler()
+        scheduler = self._lr_scheduler(partial)
         if scheduler is not None:
             callbacks.append(("lr_scheduler", scheduler))
         # Scorers first: early stopping ends the epoch, and what comes after it
         # in the last epoch would not be recorded.
-        callbacks.extend(self._extra_callbacks())
-        if self.early_stopping:
+        validation = self.early_stopping and not partial
+        callbacks.extend(self._extra_callbacks(validation))
+        if validation:
             callbacks.append(
                 (
                     "early_stopping",
@@ -423,14 +488,21 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         callbacks.extend(copy.deepcopy(self.callbacks or []))
         return callbacks
 
-    def _train_net(self, X, y, fitted):
-        """Build the skorch net and train it; Ctrl-C is a KeyboardInterrupt."""
+    def _seed(self, epochs_done):
+        """The seed of a fit: from ``random_state`` and the epochs trained so far.
+
+        A warm fit or a ``partial_fit`` call gets its own seed (a new order of
+        the batches, new dropout masks), reproducibly for an int random_state.
+        """
         random_state = check_random_state(self.random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        device = resolve_device(self.device)
-        module, module_kwargs = self._module_and_kwargs(X, fitted)
+        if epochs_done:
+            seed = int(np.random.SeedSequence([seed, epochs_done]).generate_state(1)[0])
+        return seed % np.iinfo(np.int32).max
+
+    def _new_net(self, module, module_kwargs, fitted, device, seed, partial):
         fused = optimizer_kwargs(self.optimizer, device)
-        net = self._net_class(
+        return self._net_class(
             module,
             **{f"module__{k}": v for k, v in module_kwargs.items()},
             optimizer=OPTIMIZERS[self.optimizer],
@@ -438,17 +510,89 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             optimizer__weight_decay=self.weight_decay,
             **{f"optimizer__{k}": v for k, v in fused.items()},
             batch_size=fitted["batch_size_"],
-            max_epochs=self.max_epochs,
-            train_split=self._validation_split(seed),
-            callbacks=self._callbacks(),
+            max_epochs=1 if partial else self.max_epochs,
+            train_split=self._validation_split(seed, partial),
+            callbacks=self._callbacks(partial),
             device=device,
             precision=fitted["precision_"],
             verbose=self.verbose,
             **self._net_kwargs(fitted),
         )
+
+    def _continued_net(self, module, module_kwargs, fitted, device, seed, partial):
+        """A copy of the fitted net, set up to go on training with this fit's
+        recipe (epochs, schedule, learning rate, batch size, callbacks).
+
+        The network and the optimizer must be the ones fitted: a warm fit that
+        would need another architecture is a ``ValueError``.
+        """
+        net = self.net_
+        before = net.get_params_for("module")
+        changed = [
+            f"{k}: {before.get(k)!r} -> {module_kwargs.get(k)!r}"
+            for k in sorted(set(before) | set(module_kwargs))
+            if np.any(
+                np.asarray(before.get(k), dtype=object)
+                != np.asarray(module_kwargs.get(k), dtype=object)
+            )
+        ]
+        if net.module is not module or changed:
+            raise ValueError(
+                f"warm_start=True and partial_fit go on training the fitted "
+                f"network, but this fit needs another ({', '.join(changed)}). "
+                "Fit with warm_start=False to start anew."
+            )
+        if type(net.optimizer_) is not OPTIMIZERS[self.optimizer]:
+            raise ValueError(
+                f"warm_start=True and partial_fit go on with the fitted optimizer "
+                f"({type(net.optimizer_).__name__}), not optimizer="
+                f"{self.optimizer!r}. Fit with warm_start=False to change it."
+            )
+        if str(torch.device(net.device)) != str(torch.device(device)):
+            raise ValueError(
+                f"warm_start=True and partial_fit go on on the fitted device "
+                f"({net.device}), not {device!r}. Fit with warm_start=False, or "
+                "set device to the fitted one."
+            )
+        if (fitted["precision_"] == "float64") != (self.precision_ == "float64"):
+            raise ValueError(
+                f"The network was fitted with precision={self.precision_!r}; a "
+                f"warm fit cannot switch to {fitted['precision_']!r} (float64 "
+                "weights or not). Fit with warm_start=False."
+            )
+        # A copy: the fitted estimator stays as it was if this fit stops.
+        net = copy.deepcopy(net)
+        for group in net.optimizer_.param_groups:
+            # The schedule starts again from learning_rate (see _lr_scheduler).
+            group["lr"] = group["initial_lr"] = self.learning_rate
+            group["weight_decay"] = self.weight_decay
+        net.batch_size = fitted["batch_size_"]
+        net.max_epochs = 1 if partial else self.max_epochs
+        net.train_split = self._validation_split(seed, partial)
+        net.callbacks = self._callbacks(partial)
+        net.precision = fitted["precision_"]
+        net.verbose = self.verbose
+        net.set_params(**self._net_kwargs(fitted))
+        net.initialize_callbacks()
+        return net
+
+    def _train_net(self, X, y, sample_weight, fitted, warm, partial):
+        """Build the skorch net (or continue the fitted one) and train it.
+
+        Ctrl-C is a KeyboardInterrupt.
+        """
+        device = resolve_device(self.device)
+        seed = self._seed(self.n_epochs_ if warm else 0)
+        module, module_kwargs = self._module_and_kwargs(X, fitted)
+        build = self._continued_net if warm else self._new_net
+        net = build(module, module_kwargs, fitted, device, seed, partial)
+        data = X if sample_weight is None else InMemoryDataset(X, y, sample_weight)
         try:
             with training_context(seed, device):
-                net.fit(X, y)
+                if warm:
+                    net.partial_fit(data, y, epochs=net.max_epochs)
+                else:
+                    net.fit(data, y)
         except TrainingInterrupted as exc:
             raise KeyboardInterrupt(
                 f"{type(self).__name__}.fit interrupted in epoch "
@@ -457,23 +601,29 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         return net
 
     @staticmethod
-    def _training_record(net, early_stopping):
-        """The fitted attributes that describe the run: history and curves."""
+    def _training_record(net, validation, first_epoch):
+        """The fitted attributes that describe the run: history and curves.
+
+        The history and the loss curve go back to the first fit of a warm
+        start; ``best_validation_loss_`` is this fit's (from ``first_epoch``).
+        """
         record = {
             "net_": net,
             "history_": net.history,
             "loss_curve_": [float(v) for v in net.history[:, "train_loss"]],
             "n_epochs_": len(net.history),
         }
-        if early_stopping:
-            curve = [float(v) for v in net.history[:, "valid_loss"]]
-            record["validation_loss_curve_"] = curve
-            record["best_validation_loss_"] = min(curve)
+        if validation:
+            rows = [row for row in net.history if "valid_loss" in row]
+            record["validation_loss_curve_"] = [float(r["valid_loss"]) for r in rows]
+            record["best_validation_loss_"] = min(
+                float(r["valid_loss"]) for r in net.history[first_epoch:]
+            )
         return record
 
     # -- the fit's lifecycle ------------------------------------------------------
 
-    def _fit(self, X, y=None):
+    def _fit(self, X, y=None, sample_weight=None, *, partial=False, classes=None):
         """Fit all or nothing; the estimator is changed only if the fit ends well.
 
         Every fitted attribute is computed first and set together at the end.
@@ -481,26 +631,57 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         callback, a ConvergenceWarning turned into an error, Ctrl-C), the
         estimator's attributes are put back as they were before the call
         (``validate_data`` sets ``n_features_in_`` early, so it is undone too).
+
+        ``partial``: one epoch on a fitted network if there is one (else a
+        new one), no schedule, no early stopping, no convergence warning: a
+        step of ``partial_fit``. With ``warm_start`` a fit goes on from the
+        fitted network too.
         """
         before = dict(vars(self))
         try:
+            warm = hasattr(self, "net_") and (partial or self.warm_start)
             shape = getattr(X, "shape", ())  # arrays' (n, h, w) before flattening
-            X, y, fitted = self._validate_fit_data(X, y)
+            X, y, sample_weight, fitted = self._validate_fit_data(
+                X, y, sample_weight, warm, classes
+            )
             fitted.update(self._input_fitted(shape if len(shape) >= 3 else X.shape))
+            if warm:
+                self._check_same_input(fitted)
             self._check_fit_size(len(X), y)
-            fitted["batch_size_"] = self._batch_size(self._n_train(len(X), y))
+            if partial and warm:  # 'auto' was resolved on the first call
+                fitted["batch_size_"] = self.batch_size_
+            else:
+                fitted["batch_size_"] = self._batch_size(
+                    len(X) if partial else self._n_train(len(X), y)
+                )
             fitted["precision_"] = resolve_precision(
                 self.precision, resolve_device(self.device)
             )
-            net = self._train_net(X, y, fitted)
-            fitted.update(self._training_record(net, self.early_stopping))
-            fitted.update(self._fitted_after_training(net, X, y, fitted))
+            first_epoch = self.n_epochs_ if warm else 0
+            net = self._train_net(X, y, sample_weight, fitted, warm, partial)
+            validation = self.early_stopping and not partial
+            fitted.update(self._training_record(net, validation, first_epoch))
+            with warnings.catch_warnings():
+                if partial:  # one pass on a chunk is not a finished model
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                fitted.update(self._fitted_after_training(net, X, y, fitted))
         except BaseException:
             vars(self).clear()
             vars(self).update(before)
             raise
         vars(self).update(fitted)
         return self
+
+    def _check_same_input(self, fitted):
+        """A warm fit takes data shaped like the fitted ones (an image shape)."""
+        for name in self._input_fitted_names:
+            old, new = getattr(self, name, None), fitted.get(name)
+            if old is not None and new is not None and tuple(old) != tuple(new):
+                raise ValueError(
+                    f"warm_start=True and partial_fit go on training the fitted "
+                    f"network, made for {name}={old}; these data give {new}. Fit "
+                    "with warm_start=False to start anew."
+                )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,21 +13,33 @@ import torch
 import torch.nn.functional as F
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EpochScoring
+from skorch.utils import to_numpy
 
 from ._base import BaseNeuralEstimator, Number, _as_tensor_ready, as_rows
 from ._conv import ConvNetwork
 from ._dense import DenseNetwork
 from ._modules import ClassifierModule, ConvClassifierModule
-from ._net import ClassifierNet
+from ._net import ClassifierNet, split_target
 
 
 def _accuracy_of_logits(net, X, y):
     """Accuracy scorer for skorch's EpochScoring: argmax of the (cached) logits."""
     logits = net.forward(X)
     return float((logits.argmax(dim=1).numpy() == np.asarray(y)).mean())
+
+
+def _labels(y):
+    """The labels of a batch's targets (a dict with sample weights, or labels)."""
+    return to_numpy(split_target(y)[0])
 
 
 class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
@@ -38,11 +50,15 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
     logits (n, c) and whose ``features`` returns the last hidden layer.
     """
 
+    _parameter_constraints: dict = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
     _net_class = ClassifierNet
 
-    def _extra_callbacks(self):
+    def _extra_callbacks(self, validation):
         scorings = [("train_acc", True)]
-        if self.early_stopping:
+        if validation:
             scorings.append(("valid_acc", False))
         return [
             (
@@ -53,21 +69,57 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
                     on_train=on_train,
                     name=name,
                     use_caching=True,
+                    target_extractor=_labels,
                 ),
             )
             for name, on_train in scorings
         ]
 
-    def _validate_fit_data(self, X, y):
-        X, y = validate_data(self, as_rows(X), y, dtype=np.float32)
+    def _validate_fit_data(self, X, y, sample_weight, warm, classes):
+        X, y = validate_data(
+            self, as_rows(X), y, reset=not warm, dtype=self._input_dtype(True)
+        )
         check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                "FeedForwardClassifier needs samples of at least 2 classes; got 1 "
-                f"class ({classes[0]!r})."
+        weights = sample_weight
+        if self.class_weight is not None:
+            if self.class_weight == "balanced" and (warm or classes is not None):
+                raise ValueError(
+                    "class_weight='balanced' weighs the classes by their "
+                    "frequencies in the data of one fit; partial_fit and warm "
+                    "fits see part of the data. Give the weights as a dict, e.g. "
+                    "from sklearn.utils.class_weight.compute_class_weight on all "
+                    "the labels."
+                )
+            weights = compute_sample_weight(self.class_weight, y)
+            if sample_weight is not None:
+                weights = weights * _check_sample_weight(sample_weight, X)
+        X, y, weights = self._fit_weights(weights, X, y)
+        if warm:
+            known = self.classes_
+        elif classes is not None:
+            known = np.unique(classes)
+        else:
+            known = np.unique(y)
+            if len(known) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes; "
+                    f"got 1 class ({known[0]!r})"
+                    + (" with a weight above 0." if sample_weight is not None else ".")
+                )
+        unknown = np.setdiff1d(np.unique(y), known)
+        if len(unknown):
+            where = (
+                "the classes of the fitted classifier"
+                if warm
+                else "the classes given to partial_fit"
             )
-        return _as_tensor_ready(X), y_encoded.astype(np.int64), {"classes_": classes}
+            raise ValueError(
+                f"y has labels {unknown.tolist()} that are not among {where}, "
+                f"{known.tolist()}. Fit with warm_start=False (or pass every "
+                "class in classes= on the first partial_fit call)."
+            )
+        y_encoded = np.searchsorted(known, y).astype(np.int64)
+        return _as_tensor_ready(X), y_encoded, weights, {"classes_": known}
 
     def _fitted_after_training(self, net, X, y, fitted):
         # The trivial baseline predicts the class frequencies for every sample:
@@ -87,13 +139,15 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
         return {}
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the classifier.
 
         The fit is all or nothing: if it stops (an error, Ctrl-C), the
         classifier is left as it was. A model no better than predicting the
         class frequencies warns with
-        :class:`~sklearn.exceptions.ConvergenceWarning`.
+        :class:`~sklearn.exceptions.ConvergenceWarning`. With
+        ``warm_start=True``, a fitted classifier goes on training from its
+        weights and optimizer state (on labels among its ``classes_``).
 
         Parameters
         ----------
@@ -105,12 +159,54 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
         y : array-like of shape (n_samples,)
             Class labels, of any kind.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss (a weighted mean of their
+            cross-entropies), multiplied by ``class_weight``'s; a weight of 0
+            leaves the sample out.
+
         Returns
         -------
         self : object
             The fitted classifier.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over ``(X, y)``, going on from the fitted network if any.
+
+        For data larger than memory: call it on chunks (of a ``numpy.memmap``,
+        say), as many passes as needed. Each call trains one epoch at the
+        constant ``learning_rate`` (no schedule, no early stopping), in
+        batches of ``batch_size`` (``'auto'`` is resolved on the first call).
+        All or nothing, as ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            A chunk of training data.
+
+        y : array-like of shape (n_samples,)
+            Its labels.
+
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data. Required on the first call (a chunk
+            may lack some), ignored afterwards, as in scikit-learn.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The classifier, trained one more epoch.
+        """
+        if not hasattr(self, "net_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every "
+                "class of the whole data, e.g. classes=np.unique(y_all)."
+            )
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     def _logits(self, X):
         check_is_fitted(self)
@@ -260,6 +356,18 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        a dict ``{label: weight}`` (others weigh 1), or 'balanced' (inversely
+        proportional to the class frequencies in ``y``; not for
+        ``partial_fit``, which sees part of the data).
+
+    warm_start : bool, default=False
+        When True, ``fit`` goes on from the fitted network's weights and
+        optimizer state (the schedule starts again, for ``max_epochs`` more
+        epochs), as in ``MLPClassifier``; the data must fit the network.
+        ``partial_fit`` always goes on.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, dropout and the
         validation split. An int makes a CPU fit bit-for-bit repeatable.
@@ -268,12 +376,14 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
-    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+    precision : {'auto', 'float32', 'bfloat16', 'float64'}, default='auto'
         Arithmetic of the training forward pass. 'bfloat16' runs it under
         ``torch.autocast`` (matrix products in bfloat16; weights, loss and
         optimizer state in float32); 'auto' takes bfloat16 where the device
         computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
         capability 8.0 or more), else float32. Predictions are float32.
+        'float64' runs everything in float64, predictions too (slow; for
+        numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
@@ -307,7 +417,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
     n_epochs_ : int
         Epochs run.
 
-    precision_ : {'float32', 'bfloat16'}
+    precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
 
     n_features_in_ : int
@@ -353,6 +463,8 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        class_weight=None,
+        warm_start=False,
         random_state=None,
         device="auto",
         precision="auto",
@@ -374,6 +486,8 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.precision = precision
@@ -487,6 +601,18 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        a dict ``{label: weight}`` (others weigh 1), or 'balanced' (inversely
+        proportional to the class frequencies in ``y``; not for
+        ``partial_fit``, which sees part of the data).
+
+    warm_start : bool, default=False
+        When True, ``fit`` goes on from the fitted network's weights and
+        optimizer state (the schedule starts again, for ``max_epochs`` more
+        epochs), as in ``MLPClassifier``; the data must fit the network.
+        ``partial_fit`` always goes on.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, dropout and the
         validation split. An int makes a CPU fit bit-for-bit repeatable.
@@ -495,12 +621,14 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
-    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+    precision : {'auto', 'float32', 'bfloat16', 'float64'}, default='auto'
         Arithmetic of the training forward pass. 'bfloat16' runs it under
         ``torch.autocast`` (matrix products in bfloat16; weights, loss and
         optimizer state in float32); 'auto' takes bfloat16 where the device
         computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
         capability 8.0 or more), else float32. Predictions are float32.
+        'float64' runs everything in float64, predictions too (slow; for
+        numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
@@ -534,7 +662,7 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     n_epochs_ : int
         Epochs run.
 
-    precision_ : {'float32', 'bfloat16'}
+    precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
 
     image_shape_ : tuple of int
@@ -590,6 +718,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        class_weight=None,
+        warm_start=False,
         random_state=None,
         device="auto",
         precision="auto",
@@ -616,6 +746,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.precision = precision

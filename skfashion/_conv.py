@@ -48,6 +48,8 @@ class ConvNetwork:
         "dropout": [Number(Real, 0, 1, closed="left")],
     }
 
+    _input_fitted_names = ("image_shape_",)
+
     def _input_fitted(self, shape):
         """``image_shape_`` (c, h, w), from ``image_shape`` or the input's shape."""
         n_features = math.prod(shape[1:])

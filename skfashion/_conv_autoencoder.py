@@ -122,6 +122,12 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
 
+    warm_start : bool, default=False
+        When True, ``fit`` goes on from the fitted network's weights and
+        optimizer state (the schedule starts again, for ``max_epochs`` more
+        epochs), as in ``MLPClassifier``; the data must fit the network.
+        ``partial_fit`` always goes on.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, the noise, dropout and
         the validation split. An int makes a CPU fit bit-for-bit repeatable.
@@ -130,12 +136,14 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
-    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+    precision : {'auto', 'float32', 'bfloat16', 'float64'}, default='auto'
         Arithmetic of the training forward pass. 'bfloat16' runs it under
         ``torch.autocast`` (matrix products in bfloat16; weights, loss and
         optimizer state in float32); 'auto' takes bfloat16 where the device
         computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
         capability 8.0 or more), else float32. Predictions are float32.
+        'float64' runs everything in float64, predictions too (slow; for
+        numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs),
@@ -164,7 +172,7 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     n_epochs_ : int
         Epochs run.
 
-    precision_ : {'float32', 'bfloat16'}
+    precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
 
     image_shape_ : tuple of int
@@ -230,6 +238,7 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        warm_start=False,
         random_state=None,
         device="auto",
         precision="auto",
@@ -260,6 +269,7 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.precision = precision

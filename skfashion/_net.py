@@ -76,25 +76,67 @@ def sigint_watch():
 
 
 class InMemoryDataset(torch.utils.data.Dataset):
-    """Inputs ``X`` (n, d) and optional targets ``y`` (n,) as CPU tensors.
+    """Inputs ``X`` (n, d), optional targets ``y`` (n,) and weights (n,), on the CPU.
 
-    Indexing with an index tensor or a slice returns a whole batch at once.
+    Indexing with an index tensor or a slice returns a whole batch at once:
+    ``(X[index], target)``. The target is ``y[index]`` (None for an
+    autoencoder); with sample weights it is a dict ``{"y": ..., "sample_weight":
+    ...}`` (without "y" for an autoencoder), which skorch hands to
+    ``get_loss`` as ``y_true``.
     """
 
-    def __init__(self, X, y=None):
+    def __init__(self, X, y=None, sample_weight=None):
         self.X = torch.as_tensor(X)
         self.y = None if y is None else torch.as_tensor(y)
+        self.sample_weight = (
+            None if sample_weight is None else torch.as_tensor(sample_weight)
+        )
 
     def __len__(self):
         return len(self.X)
 
     def __getitem__(self, index):
-        return self.X[index], None if self.y is None else self.y[index]
+        y = None if self.y is None else self.y[index]
+        if self.sample_weight is None:
+            return self.X[index], y
+        target = {"sample_weight": self.sample_weight[index]}
+        if y is not None:
+            target["y"] = y
+        return self.X[index], target
 
     def subset(self, index):
         """A new dataset holding the rows ``index`` (an array of positions)."""
         index = torch.as_tensor(np.asarray(index), dtype=torch.long)
-        return InMemoryDataset(*(t[index] for t in (self.X, self.y) if t is not None))
+        return InMemoryDataset(
+            self.X[index],
+            None if self.y is None else self.y[index],
+            None if self.sample_weight is None else self.sample_weight[index],
+        )
+
+
+def split_target(y_true, device="cpu"):
+    """``y_true`` of a batch -> (targets or None, sample weights or None).
+
+    The sample weights are moved to ``device``; the targets are left as they
+    come (skorch moves them where it needs them).
+    """
+    if isinstance(y_true, dict):
+        return y_true.get("y"), to_tensor(y_true["sample_weight"], device=device)
+    return y_true, None
+
+
+def weighted_mean(per_sample, sample_weight):
+    """The mean of a per-sample loss (n,), weighted by ``sample_weight`` (n,).
+
+    The estimators scale the weights to a mean of 1 over the training data, so
+    that a batch's mean of ``weight * loss`` is an unbiased estimate of the
+    weighted mean loss, without dividing by a batch's own (possibly zero)
+    total weight. On a single batch it is the weighted mean exactly, and
+    integer weights are the same as repeating the samples.
+    """
+    if sample_weight is None:
+        return per_sample.mean()
+    return (per_sample * sample_weight.to(per_sample.dtype)).mean()
 
 
 class InMemoryBatchIterator:
@@ -198,7 +240,10 @@ INFERENCE_BATCH_SIZE = 1024
 # share its call, as scikit-learn's checks ask (subset and order invariance).
 ROW_MULTIPLE = 16
 
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+# The autocast dtype of training for each precision (None: no autocast), and
+# the dtype of the module's weights and outputs.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float64": None}
+WEIGHT_DTYPES = {"float64": torch.float64}
 
 # The module method that inference runs. ``InMemoryNet.apply`` sets it for
 # the duration of a call; a context variable, so that each thread (and task)
@@ -245,6 +290,18 @@ class InMemoryNet(NeuralNet):
         if isinstance(X, InMemoryDataset):
             return X
         return InMemoryDataset(X, y)
+
+    @property
+    def weight_dtype(self):
+        """The dtype of the module's weights and outputs: float64 or float32."""
+        return WEIGHT_DTYPES.get(self.precision, torch.float32)
+
+    def initialize_module(self):
+        super().initialize_module()
+        # Before the optimizer is built on the parameters (skorch's initialize
+        # runs initialize_module, then initialize_optimizer).
+        self.module_.to(self.weight_dtype)
+        return self
 
     def infer(self, x, **fit_params):
         method = _INFERENCE_METHOD.get()
@@ -294,12 +351,13 @@ class InMemoryNet(NeuralNet):
         if padding:
             Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
         out = super().evaluation_step((Xi, yi), training)
-        return _map_outputs(lambda o: o[:n].float(), out)
+        return _map_outputs(lambda o: o[:n].to(self.weight_dtype), out)
 
     def apply(self, X, method="forward"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
-        Returns a float32 CPU tensor, or a dict of them for a module whose
+        (In float64 with ``precision='float64'``.) Returns a CPU tensor, or a
+        dict of them for a module whose
         method returns named outputs. The module itself runs (no copy),
         through skorch's inference path (``forward_iter``, hence
         ``evaluation_step`` and ``infer``), in batches of
@@ -319,11 +377,12 @@ class InMemoryNet(NeuralNet):
         return _concatenate(outputs)
 
 
-def reconstruction_loss(reconstruction, X, loss="mse"):
-    """Mean over samples and pixels of the squared error or binary cross-entropy."""
+def reconstruction_loss(reconstruction, X, loss="mse", reduction="mean"):
+    """The squared error or binary cross-entropy: their mean over samples and
+    pixels, or (``reduction='none'``) per value, (n, d)."""
     if loss == "bce":
-        return F.binary_cross_entropy(reconstruction, X)
-    return F.mse_loss(reconstruction, X)
+        return F.binary_cross_entropy(reconstruction, X, reduction=reduction)
+    return F.mse_loss(reconstruction, X, reduction=reduction)
 
 
 class AutoencoderNet(InMemoryNet):
@@ -364,22 +423,42 @@ class AutoencoderNet(InMemoryNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         X = to_tensor(X, device=self.device)
-        loss = reconstruction_loss(y_pred["reconstruction"], X, self.loss)
+        _, sample_weight = split_target(y_true, self.device)
+        if sample_weight is None:
+            loss = reconstruction_loss(y_pred["reconstruction"], X, self.loss)
+        else:  # per sample, (n,), then their weighted mean
+            loss = reconstruction_loss(
+                y_pred["reconstruction"], X, self.loss, reduction="none"
+            ).mean(dim=1)
+            loss = weighted_mean(loss, sample_weight)
         code = y_pred["code"]
         if self.l1_activity > 0:
-            loss = loss + self.l1_activity * code.abs().sum(dim=1).mean()
+            l1 = code.abs().sum(dim=1)  # (n,)
+            loss = loss + self.l1_activity * weighted_mean(l1, sample_weight)
         if "log_var" in y_pred:  # variational: the code is the posterior mean
             log_var = y_pred["log_var"]
             # KL(N(mu, sigma^2) || N(0, 1)) summed over the code, mean over the
             # batch, divided by the number of pixels to match the per-pixel
             # mean of the reconstruction term: the ELBO per pixel.
-            kl = 0.5 * (code.pow(2) + log_var.exp() - 1 - log_var).sum(dim=1).mean()
-            loss = loss + self.beta * kl / X.shape[1]
+            kl = 0.5 * (code.pow(2) + log_var.exp() - 1 - log_var).sum(dim=1)  # (n,)
+            loss = loss + self.beta * weighted_mean(kl, sample_weight) / X.shape[1]
         return loss
 
 
 class ClassifierNet(InMemoryNet):
-    """Trains a module that returns class logits, with cross-entropy."""
+    """Trains a module that returns class logits, with cross-entropy.
+
+    With sample weights (a dict target), the weighted mean of the per-sample
+    cross-entropy.
+    """
 
     def __init__(self, module, *args, **kwargs):
         super().__init__(module, *args, criterion=torch.nn.CrossEntropyLoss, **kwargs)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true, sample_weight = split_target(y_true, self.device)
+        if sample_weight is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        y_true = to_tensor(y_true, device=self.device)
+        per_sample = F.cross_entropy(y_pred, y_true, reduction="none")  # (n,)
+        return weighted_mean(per_sample, sample_weight)

@@ -111,6 +111,12 @@ class VariationalAutoencoder(Autoencoder):
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
 
+    warm_start : bool, default=False
+        When True, ``fit`` goes on from the fitted network's weights and
+        optimizer state (the schedule starts again, for ``max_epochs`` more
+        epochs), as in ``MLPClassifier``; the data must fit the network.
+        ``partial_fit`` always goes on.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, shuffling, the code sampling in training,
         dropout, noise and the validation split.
@@ -119,12 +125,14 @@ class VariationalAutoencoder(Autoencoder):
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
 
-    precision : {'auto', 'float32', 'bfloat16'}, default='auto'
+    precision : {'auto', 'float32', 'bfloat16', 'float64'}, default='auto'
         Arithmetic of the training forward pass. 'bfloat16' runs it under
         ``torch.autocast`` (matrix products in bfloat16; weights, loss and
         optimizer state in float32); 'auto' takes bfloat16 where the device
         computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
         capability 8.0 or more), else float32. Predictions are float32.
+        'float64' runs everything in float64, predictions too (slow; for
+        numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, copied at each fit.
@@ -146,7 +154,7 @@ class VariationalAutoencoder(Autoencoder):
     n_epochs_ : int
         Epochs run.
 
-    precision_ : {'float32', 'bfloat16'}
+    precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
 
     code_mean_ : ndarray of shape (n_components,)
@@ -204,6 +212,7 @@ class VariationalAutoencoder(Autoencoder):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        warm_start=False,
         random_state=None,
         device="auto",
         precision="auto",
@@ -231,6 +240,7 @@ class VariationalAutoencoder(Autoencoder):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
             random_state=random_state,
             device=device,
             precision=precision,
