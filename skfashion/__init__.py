@@ -5,7 +5,7 @@ from ._classifier import ConvClassifier, FeedForwardClassifier
 from ._conv_autoencoder import ConvAutoencoder
 from ._variational import VariationalAutoencoder
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "Autoencoder",

@@ -101,6 +101,32 @@ class PipelineTiming:
         return "\n".join(lines)
 
 
+class Timer:
+    """Wall seconds of a block: ``with Timer() as t: ...``, then ``t.seconds``.
+
+    ``time.perf_counter`` (monotonic, the finest clock there is); ``seconds``
+    is set when the block ends, also when it raises.
+
+    Examples
+    --------
+    >>> from skfashion.timing import Timer
+    >>> with Timer() as t:
+    ...     total = sum(range(1000))
+    >>> t.seconds >= 0
+    True
+    """
+
+    seconds = None
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        return False
+
+
 def _timed(function, *args):
     start = time.perf_counter()
     result = function(*args)

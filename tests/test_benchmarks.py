@@ -1,21 +1,33 @@
-"""Each benchmark script runs end to end with --quick, on the bundled sample."""
+"""Each benchmark command runs end to end with --quick, on the bundled sample.
+
+They run as a user runs them: ``python -m skfashion COMMAND``, from a folder
+outside the repository, with no full data set.
+"""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
-BENCHMARKS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks")
+from skfashion.benchmarks import COMMANDS
+
+# Each command is a whole run in a subprocess: the full suite, not the fast tier.
+pytestmark = pytest.mark.slow
 
 
-def run(script, tmp_path, *args):
-    env = {**os.environ, "SKFASHION_DATA": str(tmp_path / "no-data-here")}
+def _env(tmp_path):
+    return {**os.environ, "SKFASHION_DATA": str(tmp_path / "no-data-here")}
+
+
+def run(command, tmp_path, *args):
     result = subprocess.run(
-        [sys.executable, script, "--quick", "--output", str(tmp_path), *args],
-        cwd=BENCHMARKS,
-        env=env,
+        [sys.executable, "-m", "skfashion", command, "--quick"]
+        + ["--output", str(tmp_path), *args],
+        cwd=tmp_path,
+        env=_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=600,
@@ -24,13 +36,31 @@ def run(script, tmp_path, *args):
     return result.stdout
 
 
+def test_help_lists_the_commands(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "skfashion", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert f"  {command} " in result.stdout
+    version = subprocess.run(
+        [sys.executable, "-m", "skfashion", "--version"],
+        capture_output=True,
+        text=True,
+    )
+    assert version.stdout.startswith("skfashion 0.")
+
+
 @pytest.mark.parametrize(
     "estimator",
     ["autoencoder", "vae", "classifier", "conv-autoencoder", "conv-classifier"],
 )
-def test_bench_defaults(estimator, tmp_path):
+def test_defaults(estimator, tmp_path):
     args = ["--dataset", "mnist", "--estimator", estimator, "--candidates", "0", "1"]
-    out = run("bench_defaults.py", tmp_path, *args, "--sizes", "300", "2700")
+    out = run("defaults", tmp_path, *args, "--sizes", "300", "2700")
     name = f"defaults_mnist_{estimator}"
     results = json.loads((tmp_path / f"{name}.json").read_text())
     assert results["data"] == "sample"
@@ -52,12 +82,12 @@ def test_bench_defaults(estimator, tmp_path):
     assert md.count("| validation |") == 4 and "| test |" in md
     assert "| candidate | params |" in out
     # --append adds rows to the earlier run's instead of replacing them
-    run("bench_defaults.py", tmp_path, *args[:4], "--sizes", "300", "--no-test")
+    run("defaults", tmp_path, *args[:4], "--sizes", "300", "--no-test")
     first = json.loads((tmp_path / f"{name}.json").read_text())
     n_candidates = len(first["candidates"])  # all of them, by default
     assert len(first["rows"]) == n_candidates >= 2
     run(
-        "bench_defaults.py",
+        "defaults",
         tmp_path,
         *args[:4],
         "--sizes",
@@ -74,11 +104,9 @@ def test_bench_defaults(estimator, tmp_path):
     assert untimed(again["rows"][n_candidates:]) == untimed(first["rows"])
 
 
-def test_bench_run_length(tmp_path):
-    out = run(
-        "bench_run_length.py", tmp_path, "--sizes", "500", "3000", "--epochs", "1", "3"
-    )
-    assert "fashion-mnist: sample data, 3000 training" in out.splitlines()[0]
+def test_run_length(tmp_path):
+    out = run("run-length", tmp_path, "--sizes", "500", "3000", "--epochs", "1", "3")
+    assert out.startswith("Fashion-MNIST: the bundled sample, 3,000 training")
     results = json.loads((tmp_path / "run_length_fashion-mnist.json").read_text())
     assert results["complete"]
     rows = results["rows"]
@@ -104,8 +132,8 @@ def test_bench_run_length(tmp_path):
     assert "never worse with more epochs" in out
 
 
-def test_bench_speed(tmp_path):
-    out = run("bench_speed.py", tmp_path)
+def test_speed(tmp_path):
+    out = run("speed", tmp_path)
     results = json.loads((tmp_path / "speed_fashion-mnist.json").read_text())
     peak = results["peak_gflops"]
     assert 0 < peak["float32"] and 0 < peak["bfloat16"]
@@ -139,22 +167,36 @@ def test_bench_speed(tmp_path):
     assert "Matrix-multiply peak" in out and "load average at the start" in out
 
 
-def test_bench_encoded_classifiers(tmp_path):
-    out = run("bench_encoded_classifiers.py", tmp_path, "--components", "16")
+def test_encoded(tmp_path):
+    out = run("encoded", tmp_path, "--components", "16", "--conv")
+    # the data first, then a line per row as it finishes, then the table
+    lines = out.splitlines()
+    assert lines[0] == "MNIST: the bundled sample, 3,000 training and 1,000 test images"
+    assert lines[1] == "16 rows: 4 representations x 4 classifiers"
+    assert lines[2].startswith("[1/16] 1-NN on raw pixels: ")
+    assert "[16/16] MLP on conv-autoencoder-16: " in out
     results = json.loads((tmp_path / "encoded_mnist.json").read_text())
-    reps = {r["representation"] for r in results["rows"]}
-    assert reps == {"raw pixels", "PCA-16", "autoencoder-16"}
-    assert len(results["rows"]) == 3 * 4
+    assert results["complete"] and results["total_seconds"] > 0
+    reps = [r["representation"] for r in results["representations"]]
+    assert reps == ["raw pixels", "PCA-16", "autoencoder-16", "conv-autoencoder-16"]
+    assert len(results["rows"]) == 4 * 4
     for row in results["rows"]:
         assert 0.1 < row["accuracy"] <= 1
         assert row["total_s"] >= row["classifier_fit_s"] + row["classifier_predict_s"]
-    encoded = [r for r in results["rows"] if r["representation"] == "autoencoder-16"]
+    encoded = [r for r in results["rows"] if "autoencoder" in r["representation"]]
     assert all(r["representation_s"] > 0 for r in encoded)
     assert (tmp_path / "encoded_mnist.png").stat().st_size > 10_000
-    assert "| autoencoder-16 | 1-NN |" in out
+    # the README's layout: a row per classifier, a column per representation
+    header = (
+        "| classifier | raw pixels | PCA-16 | autoencoder-16 | conv-autoencoder-16 |"
+    )
+    assert header in out and "| nearest centroid | " in out
+    assert "{" not in out  # no raw dicts
+    md = (tmp_path / "encoded_mnist.md").read_text()
+    assert header in md and "incomplete" not in md
     # the autoencoder's selection mode, on a validation split
     run(
-        "bench_encoded_classifiers.py",
+        "encoded",
         tmp_path,
         *("--components", "8", "--select", "--candidates", "0", "5"),
     )
@@ -164,8 +206,8 @@ def test_bench_encoded_classifiers(tmp_path):
     assert all(0.1 < r["validation 1-NN"] <= 1 for r in rows)
 
 
-def test_bench_classifier(tmp_path):
-    out = run("bench_classifier.py", tmp_path, "--max-epochs", "2")
+def test_classifier(tmp_path):
+    out = run("classifier", tmp_path, "--max-epochs", "2")
     results = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
     assert results["data"] == "sample"
     assert results["n_fit"] + results["n_validation"] == 3000
@@ -189,14 +231,14 @@ def test_bench_classifier(tmp_path):
     assert "Most confused" in out and "| T-shirt/top |" in out
     # --models runs some again and keeps the others' rows
     first = results["rows"][1]
-    run("bench_classifier.py", tmp_path, "--max-epochs", "1", "--models", "0")
+    run("classifier", tmp_path, "--max-epochs", "1", "--models", "0")
     again = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
     assert [r["index"] for r in again["rows"]] == [0, 1, 2]
     assert again["rows"][0]["epochs"] == 1 and again["rows"][1] == first
 
 
-def test_bench_autoencoders(tmp_path):
-    out = run("bench_autoencoders.py", tmp_path)
+def test_autoencoders(tmp_path):
+    out = run("autoencoders", tmp_path)
     results = json.loads((tmp_path / "autoencoders_mnist.json").read_text())
     seeds = {row["model"]: row for row in results["seeds"]}
     assert len(seeds) == 4 and "PCA-64" in seeds
@@ -214,8 +256,8 @@ def test_bench_autoencoders(tmp_path):
     assert "| Adam + L1 1e-5 on the code, 100 epochs |" in out
 
 
-def test_bench_generation(tmp_path):
-    run("bench_generation.py", tmp_path, "--dataset", "fashion-mnist")
+def test_generation(tmp_path):
+    run("generation", tmp_path, "--dataset", "fashion-mnist")
     results = json.loads((tmp_path / "generation_fashion-mnist.json").read_text())
     distances = [r["Frechet distance (classifier features)"] for r in results["rows"]]
     assert len(distances) == 5 and all(d >= 0 for d in distances)
@@ -230,8 +272,8 @@ def test_bench_generation(tmp_path):
     assert (tmp_path / "generation_fashion-mnist.png").exists()
 
 
-def test_bench_grid_search(tmp_path):
-    out = run("bench_grid_search.py", tmp_path)
+def test_search(tmp_path):
+    out = run("search", tmp_path)
     results = json.loads((tmp_path / "grid_search_mnist.json").read_text())
     sweeps = results["sweeps"]
     assert set(sweeps) == {
@@ -260,9 +302,34 @@ def test_bench_grid_search(tmp_path):
     assert "successive halving" in out
 
 
-@pytest.mark.parametrize(
-    "script", sorted(f for f in os.listdir(BENCHMARKS) if f.startswith("bench_"))
-)
-def test_every_benchmark_has_a_quick_test(script):
-    name = "test_" + script.removesuffix(".py")
-    assert name in globals(), f"add {name}, a --quick run of {script}"
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_a_quick_test(command):
+    name = "test_" + command.replace("-", "_")
+    assert name in globals(), f"add {name}, a --quick run of {command}"
+
+
+def test_encoded_interrupted_keeps_its_rows(tmp_path):
+    # Ctrl-C stops the main command; the rows it finished are on disk, marked
+    # incomplete, and no figure is drawn from half a table.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skfashion", "encoded", "--quick"]
+        + ["--output", str(tmp_path), "--components", "16"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stdout:
+        if line.startswith("[2/"):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    results = json.loads((tmp_path / "encoded_mnist.json").read_text())
+    assert not results["complete"] and 2 <= len(results["rows"]) < 12
+    md = (tmp_path / "encoded_mnist.md").read_text()
+    assert f"**incomplete**: {len(results['rows'])} of 12 rows" in md
+    assert not (tmp_path / "encoded_mnist.png").exists()
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]

@@ -1,23 +1,19 @@
-"""What the benchmark scripts share: their data, their arguments and their output."""
+"""What the benchmark commands share: their data, their arguments and their output."""
 
 import argparse
+import io
 import json
 import os
 import platform
-import time
+import sys
 
 import numpy as np
 import torch
 
-from skfashion.datasets import (
-    fetch_fashion_mnist,
-    fetch_mnist,
-    load_fashion_mnist_sample,
-    load_mnist_sample,
-)
+from skfashion.datasets import get_data_home, load_dataset
+from skfashion.datasets._idx import atomic_write_bytes
 
-_FULL = {"mnist": fetch_mnist, "fashion-mnist": fetch_fashion_mnist}
-_SAMPLE = {"mnist": load_mnist_sample, "fashion-mnist": load_fashion_mnist_sample}
+NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def parser(
@@ -25,16 +21,23 @@ def parser(
     datasets=("mnist", "fashion-mnist"),
     default="fashion-mnist",
     precision=True,
+    prog=None,
 ):
     """An argparse parser with the options every benchmark takes.
 
     ``precision``: whether the script takes ``--precision``, the estimators'
     ``precision`` (results committed before it existed were float32).
     """
-    p = argparse.ArgumentParser(description=description)
+    p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--dataset", choices=datasets, default=default)
     p.add_argument(
         "--quick", action="store_true", help="a small run on the bundled sample"
+    )
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="download the full data set into the data home if it is missing "
+        "(else the bundled sample stands in for it)",
     )
     p.add_argument("--output", default="results", help="folder for JSON/Markdown/PNG")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -58,17 +61,44 @@ def with_precision(estimator, precision):
     return estimator.set_params(**dict.fromkeys(names, precision))
 
 
-def load(dataset, quick):
-    """(X_train, y_train, X_test, y_test, source): full data, else the sample."""
-    if not quick:
+def load(args):
+    """(X_train, y_train, X_test, y_test, source) for ``args.dataset``.
+
+    The full data set from the data home (downloaded first with
+    ``--download``), else the bundled sample: ``source`` says which, and a
+    line on stdout says it before any work starts.
+    """
+    name = NAMES[args.dataset]
+    if not args.quick:
         try:
-            train = _FULL[dataset](subset="train", download_if_missing=False)
-            test = _FULL[dataset](subset="test", download_if_missing=False)
+            train, test = (
+                load_dataset(
+                    args.dataset,
+                    subset=subset,
+                    download_if_missing=getattr(args, "download", False),
+                )
+                for subset in ("train", "test")
+            )
+            print(
+                f"{name}: the full data set, {len(train.data):,} training and "
+                f"{len(test.data):,} test images (from {get_data_home()})",
+                flush=True,
+            )
             return train.data, train.target, test.data, test.target, "full"
-        except OSError as exc:
-            print(f"full {dataset} not found ({exc}); using the bundled sample")
-    train = _SAMPLE[dataset](subset="train")
-    test = _SAMPLE[dataset](subset="test")
+        except OSError:
+            print(
+                f"{name}: the full data set is not in {get_data_home()} "
+                "(--download fetches it)",
+                flush=True,
+            )
+    train, test = (
+        load_dataset(args.dataset, sample=True, subset=s) for s in ("train", "test")
+    )
+    print(
+        f"{name}: the bundled sample, {len(train.data):,} training and "
+        f"{len(test.data):,} test images",
+        flush=True,
+    )
     return train.data, train.target, test.data, test.target, "sample"
 
 
@@ -136,25 +166,42 @@ def write_results(output, name, results, markdown, quiet=False):
         (".json", json.dumps(_jsonable(results), indent=2) + "\n"),
         (".md", markdown + "\n"),
     ):
-        path = os.path.join(output, name + suffix)
-        with open(path + ".part", "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(path + ".part", path)
+        atomic_write_bytes(os.path.join(output, name + suffix), text.encode())
     if quiet:
         return
     print(markdown)
     print(f"\nwritten: {os.path.join(output, name)}.json and .md")
 
 
-class Timer:
-    """``with Timer() as t: ...`` then ``t.seconds``."""
+class Progress:
+    """A bar on stderr (where it is a terminal) and one line per finished row.
+
+    ``with Progress(total, "encoded") as progress: ... progress.row(text)``.
+    """
+
+    def __init__(self, total, desc):
+        self.total, self.desc = total, desc
 
     def __enter__(self):
-        self._start = time.perf_counter()
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            total=self.total,
+            desc=self.desc,
+            file=sys.stderr,
+            leave=False,
+            disable=None,
+        )
         return self
 
+    def row(self, text):
+        self.bar.write(text, file=sys.stdout)
+        sys.stdout.flush()
+        self.bar.update()
+
     def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self._start
+        self.bar.close()
+        return False
 
 
 def pyplot():
@@ -171,12 +218,13 @@ def save_figure(fig, output, name, dpi=110):
     """Write ``fig`` to ``output/name.png`` atomically, then close it."""
     os.makedirs(output, exist_ok=True)
     path = os.path.join(output, name + ".png")
-    fig.savefig(path + ".part", dpi=dpi, format="png")
-    os.replace(path + ".part", path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, format="png")
+    atomic_write_bytes(path, buffer.getvalue())
     pyplot().close(fig)
     print(f"written: {path}")
 
 
 def target_names(dataset):
     """The class names of ``dataset``, from its bundled sample."""
-    return _SAMPLE[dataset]().target_names
+    return load_dataset(dataset, sample=True).target_names

@@ -16,15 +16,20 @@
     (the tutorial's was ReLU), so its mean is not comparable with the
     tutorial's 7.30 / 3.33; the mean absolute value shows the L1 shrinkage.
 
-    python benchmarks/bench_autoencoders.py --dataset mnist --output results
+    python -m skfashion autoencoders --dataset mnist --output results
 
 Writes ``autoencoders_<dataset>.json`` and ``.md``, and per part a PNG of
 test reconstructions (the first 15 test images) for every model.
 """
 
 import numpy as np
-from _common import (
-    Timer,
+from sklearn.decomposition import PCA
+
+from skfashion import Autoencoder
+from skfashion.metrics import reconstruction_error
+from skfashion.timing import Timer
+
+from ._common import (
     load,
     machine,
     markdown_table,
@@ -33,10 +38,6 @@ from _common import (
     save_figure,
     write_results,
 )
-from sklearn.decomposition import PCA
-
-from skfashion import Autoencoder
-from skfashion.metrics import reconstruction_error
 
 _SEED_TRAINING = dict(learning_rate=1e-3, lr_schedule=None, loss="mse", batch_size=128)
 
@@ -177,12 +178,12 @@ def plot(models, X_test, name, title, args):
     save_figure(fig, args.output, name, dpi=100)
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0], default="mnist")
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
     p.add_argument("--part", choices=["seeds", "study", "both"], default="both")
     p.add_argument("-v", "--verbose", action="count", default=0)
     args = p.parse_args(argv)
-    X, _, X_test, _, source = load(args.dataset, args.quick)
+    X, _, X_test, _, source = load(args)
     stem = f"autoencoders_{args.dataset}"
     results = {
         "dataset": args.dataset,

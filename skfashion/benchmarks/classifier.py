@@ -8,7 +8,7 @@ running figure of the last epoch, dropout on, as Keras prints it; and in
 evaluation mode), the best validation accuracy and its epoch, macro F1, the
 per-class precision/recall/F1 and the pairs of classes confused most.
 
-    python benchmarks/bench_classifier.py --dataset fashion-mnist --output results
+    python -m skfashion classifier --dataset fashion-mnist --output results
 
 Writes ``classifier_<dataset>.json`` and ``.md``, and for each model a
 confusion matrix, its learning curves and misclassified test images as PNG.
@@ -20,17 +20,6 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from _common import (
-    Timer,
-    load,
-    machine,
-    markdown_table,
-    parser,
-    pyplot,
-    save_figure,
-    target_names,
-    write_results,
-)
 from sklearn.metrics import (
     accuracy_score,
     classification_report,
@@ -41,6 +30,18 @@ from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
 from skfashion import ConvClassifier, FeedForwardClassifier
+from skfashion.timing import Timer
+
+from ._common import (
+    load,
+    machine,
+    markdown_table,
+    parser,
+    pyplot,
+    save_figure,
+    target_names,
+    write_results,
+)
 
 # The two seed networks (both 784-512-256-128-10 with batch norm): test 90.07%
 # and 90.10% on Fashion-MNIST in the seeds' notebooks. The first was the
@@ -179,8 +180,8 @@ def earlier_rows(args):
     return [r for r in earlier["rows"] if r["index"] not in args.models]
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0])
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument("--max-epochs", type=int, help="default: the estimator's")
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument(
@@ -194,7 +195,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.quick and not args.max_epochs:
         args.max_epochs = 3
-    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    X, y, X_test, y_test, source = load(args)
     X_fit, X_val, y_fit, y_val = train_test_split(
         X,
         y,

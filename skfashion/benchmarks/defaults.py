@@ -8,7 +8,7 @@ scored on the held-out 10%. The test set is not looked at for that. With
 scored once on the official test set (or, with ``--test-candidates``, the
 candidates named).
 
-    python benchmarks/bench_defaults.py --dataset fashion-mnist --estimator \
+    python -m skfashion defaults --dataset fashion-mnist --estimator \
 autoencoder --sizes 1000 5000 54000 --no-test --output results
 
 Each row is written to the JSON and Markdown files as soon as it is measured,
@@ -19,7 +19,6 @@ import json
 import os
 
 import torch
-from _common import Timer, load, machine, markdown_table, parser, write_results
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -31,6 +30,9 @@ from skfashion import (
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
+from skfashion.timing import Timer
+
+from ._common import load, machine, markdown_table, parser, write_results
 
 # Explicit candidates, so that a row means the same whatever the defaults are.
 # Schedules are relative to max_epochs: 'step' with lr_step_size=0.5 is the
@@ -120,8 +122,8 @@ def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None):
     }
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0])
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument("--estimator", choices=list(CANDIDATES), required=True)
     p.add_argument(
         "--candidates",
@@ -155,7 +157,7 @@ def main(argv=None):
         help="skip the validation runs; train the shipped default and test it",
     )
     args = p.parse_args(argv)
-    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    X, y, X_test, y_test, source = load(args)
     X_fit, X_val, y_fit, y_val = train_test_split(
         X, y, test_size=0.1, stratify=y, random_state=args.seed
     )

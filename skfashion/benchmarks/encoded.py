@@ -7,9 +7,13 @@ official 10,000 test images and the wall seconds of each step, for (a) the raw
 shared by the four classifiers; the times of an encoded row include it (fit, and
 the transform of the training and test images), as the seeds' tables did.
 
-    python benchmarks/bench_encoded_classifiers.py --dataset mnist --output results
+    python -m skfashion encoded --dataset mnist --output results
 
-Writes ``encoded_<dataset>.json``, ``.md`` and a PNG of accuracy against time.
+Says first which data it uses, then prints a line per row as it finishes and
+writes ``encoded_<dataset>.json`` and ``.md`` after every row (atomically), so
+that a stopped run keeps the rows it finished, marked incomplete; at the end,
+the table (a row per classifier, a column per representation) and a PNG of
+accuracy against time. ``--conv`` adds the codes of a ``ConvAutoencoder``.
 
 The autoencoder of a table is chosen without the test set: ``--select``
 trains each of ``AE_CANDIDATES`` (or those named by ``--candidates``) on 90% of
@@ -17,8 +21,19 @@ the data set's training images and reports the 1-NN accuracy of its codes on
 the other 10%; the winner is that data set's entry in ``AUTOENCODER``.
 """
 
-from _common import (
-    Timer,
+import os
+import warnings
+
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+from sklearn.neural_network import MLPClassifier
+
+from skfashion import Autoencoder, ConvAutoencoder, FeedForwardClassifier
+from skfashion.timing import Timer, time_pipeline
+
+from ._common import (
+    Progress,
     load,
     machine,
     markdown_table,
@@ -28,13 +43,6 @@ from _common import (
     save_figure,
     write_results,
 )
-from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
-from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
-from sklearn.neural_network import MLPClassifier
-
-from skfashion import Autoencoder, FeedForwardClassifier
-from skfashion.timing import time_pipeline
 
 # Candidates 0-2 were run with batches of 128, which batch_size='auto' gives on
 # the full data sets (and about 100 steps an epoch on the bundled sample).
@@ -104,11 +112,23 @@ def autoencoder_params(params, k, args):
 
 
 def representations(args):
+    """(name, transformer or None) of the table's columns, in order."""
     yield "raw pixels", None
     for k in args.components:
         yield f"PCA-{k}", PCA(k, random_state=args.seed)
         params = autoencoder_params(AUTOENCODER[args.dataset], k, args)
         yield f"autoencoder-{k}", Autoencoder(**params)
+        if args.conv:
+            conv = {"max_epochs": args.ae_epochs} if args.quick else {}
+            yield (
+                f"conv-autoencoder-{k}",
+                ConvAutoencoder(
+                    n_components=k,
+                    random_state=args.seed,
+                    precision=args.precision,
+                    **conv,
+                ),
+            )
 
 
 def select(args, X, y, source):
@@ -143,10 +163,27 @@ def select(args, X, y, source):
     write_results(args.output, f"encoded_selection_{args.dataset}", {"rows": rows}, md)
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0], default="mnist")
+def by_representation(rows):
+    """The README's layout: a row per classifier, a column per representation,
+    each cell the accuracy and the total seconds."""
+    columns = list(dict.fromkeys(r["representation"] for r in rows))
+    table = {}
+    for r in rows:
+        cell = f"{100 * r['accuracy']:.2f}% ({r['total_s']:.3g} s)"
+        table.setdefault(r["classifier"], {"classifier": r["classifier"]})
+        table[r["classifier"]][r["representation"]] = cell
+    return markdown_table(list(table.values()), ["classifier", *columns])
+
+
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
     p.add_argument("--components", type=int, nargs="+", default=[64, 144])
     p.add_argument("--ae-epochs", type=int, default=10)
+    p.add_argument(
+        "--conv",
+        action="store_true",
+        help="add the codes of a ConvAutoencoder (its defaults) of each size",
+    )
     p.add_argument(
         "--mlp",
         choices=["skfashion", "sklearn"],
@@ -160,12 +197,49 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.ae_epochs = 2
-    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    # Pixels that are 0 in every image of a class: NearestCentroid says so.
+    warnings.filterwarnings("ignore", "self.within_class_std_dev_", UserWarning)
+    X, y, X_test, y_test, source = load(args)
     if args.select:
         return select(args, X, y, source)
-    rows, details = [], []
-    with Timer() as total:
-        for rep_name, representation in representations(args):
+    results = {
+        "dataset": args.dataset,
+        "data": source,
+        "machine": machine(),
+        "autoencoders": [
+            autoencoder_params(AUTOENCODER[args.dataset], k, args)
+            for k in args.components
+        ],
+        "mlp": args.mlp,
+        "complete": False,
+        "total_seconds": None,
+        "rows": [],
+        "representations": [],
+    }
+    reps = list(representations(args))
+    n_rows = len(reps) * len(classifiers(args.seed))
+    header = (
+        f"{args.dataset} ({source} data: {len(X)} training, {len(X_test)} test "
+        f"images), seed {args.seed}; MLP: {args.mlp}; {results['machine']}"
+    )
+    name = f"encoded_{args.dataset}"
+
+    def save(total_s=None):
+        """The results so far, written atomically after every row."""
+        rows = results["rows"]
+        done = len(rows)
+        status = (
+            f"whole run {total_s:.0f} s"
+            if results["complete"]
+            else f"**incomplete**: {done} of {n_rows} rows (stopped, or running)"
+        )
+        md = f"{header}; {status}\n\n" + (by_representation(rows) if rows else "")
+        write_results(args.output, name, results, md, quiet=True)
+
+    print(f"{n_rows} rows: {len(reps)} representations x 4 classifiers", flush=True)
+    save()
+    with Timer() as total, Progress(n_rows, "encoded") as progress:
+        for rep_name, representation in reps:
             rep = {"fit_s": 0.0, "transform_s": 0.0}
             Z, Z_test = X, X_test
             if representation is not None:
@@ -178,8 +252,9 @@ def main(argv=None):
                         representation.transform(X_test),
                     )
                 rep["transform_s"] = t.seconds
-                if isinstance(representation, Autoencoder):
+                if hasattr(representation, "reconstruct"):
                     rep["test_mse"] = -representation.score(X_test)
+            results["representations"].append({"representation": rep_name, **rep})
             for clf_name, clf in classifiers(
                 args.seed, args.mlp, args.precision
             ).items():
@@ -194,31 +269,22 @@ def main(argv=None):
                     "classifier_predict_s": step.predict_seconds,
                     "total_s": rep["fit_s"] + rep["transform_s"] + timing.total_seconds,
                 }
-                rows.append(row)
-                print(row, flush=True)
-            details.append({"representation": rep_name, **rep})
-    results = {
-        "dataset": args.dataset,
-        "data": source,
-        "machine": machine(),
-        "autoencoders": [
-            autoencoder_params(AUTOENCODER[args.dataset], k, args)
-            for k in args.components
-        ],
-        "mlp": args.mlp,
-        "total_seconds": total.seconds,
-        "rows": rows,
-        "representations": details,
-    }
-    table = [{**r, "accuracy": f"{100 * r['accuracy']:.2f}%"} for r in rows]
-    md = (
-        f"{args.dataset} ({source} data: {len(X)} training, {len(X_test)} test "
-        f"images), seed {args.seed}; MLP: {args.mlp}; whole run "
-        f"{total.seconds:.0f} s; "
-        f"{results['machine']}\n\n" + markdown_table(table, list(rows[0]))
+                results["rows"].append(row)
+                save()
+                progress.row(
+                    f"[{len(results['rows'])}/{n_rows}] {clf_name} on {rep_name}: "
+                    f"{100 * row['accuracy']:.2f}% ({row['total_s']:.1f} s)"
+                )
+    results["complete"] = True
+    results["total_seconds"] = total.seconds
+    save(total.seconds)
+    print()
+    print(by_representation(results["rows"]))
+    print(
+        f"\nwhole run {total.seconds:.0f} s; written: "
+        f"{os.path.join(args.output, name)}.json and .md"
     )
-    write_results(args.output, f"encoded_{args.dataset}", results, md)
-    plot(rows, args)
+    plot(results["rows"], args)
 
 
 def plot(rows, args):

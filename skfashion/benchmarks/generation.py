@@ -12,14 +12,23 @@ distance to the official test images of:
 (e) samples of a ``ConvAutoencoder`` (64 numbers, its defaults) from a
     Gaussian fitted to its training codes (``--no-conv`` leaves it out).
 
-    python benchmarks/bench_generation.py --dataset fashion-mnist --output results
+    python -m skfashion generation --dataset fashion-mnist --output results
 
 Writes ``generation_<dataset>.json``, ``.md`` and a PNG of sample grids.
 """
 
 import numpy as np
-from _common import (
-    Timer,
+
+from skfashion import (
+    Autoencoder,
+    ConvAutoencoder,
+    FeedForwardClassifier,
+    VariationalAutoencoder,
+)
+from skfashion.metrics import frechet_distance
+from skfashion.timing import Timer
+
+from ._common import (
     load,
     machine,
     markdown_table,
@@ -29,17 +38,9 @@ from _common import (
     write_results,
 )
 
-from skfashion import (
-    Autoencoder,
-    ConvAutoencoder,
-    FeedForwardClassifier,
-    VariationalAutoencoder,
-)
-from skfashion.metrics import frechet_distance
 
-
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0])
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument("--n-samples", type=int, default=10000)
     p.add_argument("--epochs", type=int, default=30, help="of the generators")
     p.add_argument("--classifier-epochs", type=int, default=20)
@@ -49,7 +50,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.n_samples, args.epochs, args.classifier_epochs = 500, 2, 2
-    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    X, y, X_test, y_test, source = load(args)
     rng = np.random.default_rng(args.seed)
     n = min(args.n_samples, len(X_test), len(X))
     reference = X_test[:n]
@@ -143,14 +144,18 @@ def main(argv=None):
 
 
 def plot_grids(sets, args):
+    """Two rows of eight images per set, stacked; the figure sized to them."""
     plt = pyplot()
 
     from skfashion.plotting import SamplesDisplay
+    from skfashion.plotting._grid import grid_figsize
 
-    fig, axes = plt.subplots(len(sets), 1, figsize=(8, 1.1 * len(sets)))
+    width, height = grid_figsize(2, 8, (28, 28), next(iter(sets.values())))
+    fig, axes = plt.subplots(
+        len(sets), 1, figsize=(width, height * len(sets)), layout="constrained"
+    )
     for ax, (name, images) in zip(axes, sets.items()):
-        SamplesDisplay(images[:16], title=name).plot(ax=ax, n_cols=16)
-    fig.tight_layout()
+        SamplesDisplay(images[:16], title=name).plot(ax=ax, n_cols=8)
     save_figure(fig, args.output, f"generation_{args.dataset}", dpi=100)
 
 

@@ -9,19 +9,21 @@ set the autoencoder's reconstruction error and the 1-NN accuracy of its codes
 beside PCA's with as many components (both fitted on the same images), or the
 classifier's accuracy.
 
-    python benchmarks/bench_run_length.py --dataset fashion-mnist --output results
+    python -m skfashion run-length --dataset fashion-mnist --output results
 
 Rows are written to the JSON and Markdown files as they finish, so a stopped run
 keeps what it finished (its header then says it is incomplete).
 """
 
-from _common import Timer, load, machine, markdown_table, parser, write_results
 from sklearn.decomposition import PCA
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
 from skfashion import Autoencoder, FeedForwardClassifier
+from skfashion.timing import Timer
+
+from ._common import load, machine, markdown_table, parser, write_results
 
 
 def knn_accuracy(Z_train, y_train, Z_test, y_test):
@@ -114,8 +116,8 @@ def report(results, done):
     return "\n".join(md)
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0])
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 60000])
     p.add_argument("--epochs", type=int, nargs="+", default=[10, 20, 100])
     p.add_argument("--components", type=int, default=64)
@@ -123,7 +125,7 @@ def main(argv=None):
         "--estimator", choices=["autoencoder", "classifier", "both"], default="both"
     )
     args = p.parse_args(argv)
-    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    X, y, X_test, y_test, source = load(args)
     print(
         f"{args.dataset}: {source} data, {len(X)} training and {len(X_test)} test "
         "images",

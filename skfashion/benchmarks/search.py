@@ -28,7 +28,7 @@ the official test set:
 workers x threads never exceed the cores); ``--backend dask`` runs them on a
 ``LocalCluster`` (``--scheduler ADDRESS`` joins an existing cluster instead).
 
-    python benchmarks/bench_grid_search.py --dataset mnist --output results
+    python -m skfashion search --dataset mnist --output results
 """
 
 import csv
@@ -37,18 +37,6 @@ import tempfile
 
 import joblib
 import numpy as np
-from _common import (
-    Timer,
-    load,
-    machine,
-    markdown_table,
-    parser,
-    pyplot,
-    recipe_0_1,
-    save_figure,
-    with_precision,
-    write_results,
-)
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -56,6 +44,18 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from skfashion import Autoencoder, FeedForwardClassifier
+from skfashion.timing import Timer
+
+from ._common import (
+    load,
+    machine,
+    markdown_table,
+    parser,
+    recipe_0_1,
+    save_figure,
+    with_precision,
+    write_results,
+)
 
 SWEEPS = (
     "autoencoder",
@@ -193,31 +193,16 @@ def write_cv_results(search, path):
 
 
 def plot_landscape(search, x_param, y_param, output, name, title):
-    plt = pyplot()
+    from skfashion.plotting import SearchLandscapeDisplay
 
-    params, scores = search.cv_results_["params"], search.cv_results_["mean_test_score"]
-    xs = sorted({str(p[x_param]) for p in params})
-    ys = sorted({str(p[y_param]) for p in params})
-    best = np.full((len(ys), len(xs)), np.nan)
-    for p, s in zip(params, scores):
-        i, j = ys.index(str(p[y_param])), xs.index(str(p[x_param]))
-        best[i, j] = np.nanmax([best[i, j], s])
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    image = ax.imshow(best, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(xs)), xs)
-    ax.set_yticks(range(len(ys)), ys)
-    ax.set_xlabel(x_param)
-    ax.set_ylabel(y_param)
-    for (i, j), v in np.ndenumerate(best):
-        ax.text(j, i, f"{v:.3f}", ha="center", va="center", color="w", fontsize=8)
-    fig.colorbar(image, label="best mean cv score")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, output, name)
+    display = SearchLandscapeDisplay.from_search(
+        search, x=x_param, y=y_param, title=title
+    )
+    save_figure(display.figure_, output, name)
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0], default="mnist")
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
     p.add_argument("--sweep", choices=[*SWEEPS, "all"], nargs="+", default=["all"])
     p.add_argument("--n-train", type=int, default=6000)
     p.add_argument("--cv", type=int, default=3)
@@ -229,7 +214,7 @@ def main(argv=None):
     )
     args = p.parse_args(argv)
     sweeps = SWEEPS if "all" in args.sweep else args.sweep
-    X, y, X_test, y_test, source = load(args.dataset, args.quick)
+    X, y, X_test, y_test, source = load(args)
     if args.quick:
         args.n_train, args.cv = min(args.n_train, 600), 2
     if args.n_train < len(X):

@@ -19,7 +19,7 @@ In one run, interleaved so that the figures share the machine's state:
    ``predict`` (input validation included) against a float32 forward of the
    bare module.
 
-    python benchmarks/bench_speed.py --dataset fashion-mnist --output results
+    python -m skfashion speed --dataset fashion-mnist --output results
 
 Run it alone: it measures the machine, and anything running beside it is
 measured too (the load average at the start is written with the results).
@@ -32,11 +32,12 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from _common import load, machine, markdown_table, parser, write_results
 from torch.utils.flop_counter import FlopCounterMode
 
 from skfashion import Autoencoder, FeedForwardClassifier
 from skfashion._base import native_bfloat16
+
+from ._common import load, machine, markdown_table, parser, write_results
 
 # -- the machine's peak --------------------------------------------------------
 
@@ -298,8 +299,8 @@ def inference_rows(fitted, X):
     return rows
 
 
-def main(argv=None):
-    p = parser(__doc__.splitlines()[0], precision=False)
+def main(argv=None, prog=None):
+    p = parser(__doc__.splitlines()[0], prog=prog, precision=False)
     p.add_argument("--n-train", type=int, default=20000, help="training images")
     p.add_argument("--epochs", type=int, default=3, help="epochs per round")
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
@@ -307,7 +308,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.epochs, args.repeats, args.n_train = 2, 1, 2000
-    X, y, _, _, source = load(args.dataset, args.quick)
+    X, y, _, _, source = load(args)
     X, y = X[: args.n_train], y[: args.n_train].astype(np.int64)
     load_at_start = os.getloadavg()[0]
     peak = {

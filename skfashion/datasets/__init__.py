@@ -4,6 +4,7 @@ from ._base import (
     fetch_fashion_mnist,
     fetch_mnist,
     get_data_home,
+    load_dataset,
     load_fashion_mnist_sample,
     load_mnist_sample,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "fetch_fashion_mnist",
     "fetch_mnist",
     "get_data_home",
+    "load_dataset",
     "load_fashion_mnist_sample",
     "load_mnist_sample",
     "parse_idx",

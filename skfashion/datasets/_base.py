@@ -624,3 +624,46 @@ def load_fashion_mnist_sample(
         as_frame=as_frame,
         normalize=normalize,
     )
+
+
+_LOADERS = {
+    "mnist": (fetch_mnist, load_mnist_sample),
+    "fashion-mnist": (fetch_fashion_mnist, load_fashion_mnist_sample),
+}
+
+
+def load_dataset(name, *, sample=False, **kwargs):
+    """A data set by name, full or its bundled sample: one switch for scripts.
+
+    Parameters
+    ----------
+    name : {'mnist', 'fashion-mnist'}
+        The data set.
+
+    sample : bool, default=False
+        The small sample bundled with skfashion (no download) instead of the
+        full data set.
+
+    **kwargs
+        Passed on to :func:`fetch_mnist` / :func:`fetch_fashion_mnist`
+        (``subset``, ``data_home``, ``download_if_missing``, ...) or to the
+        sample's loader (``subset``, ``return_X_y``, ...).
+
+    Returns
+    -------
+    data : Bunch or tuple
+        What the loader returns.
+
+    Examples
+    --------
+    >>> from skfashion.datasets import load_dataset
+    >>> X, y = load_dataset("fashion-mnist", sample=True, return_X_y=True)
+    >>> X.shape
+    (3000, 784)
+    """
+    if name not in _LOADERS:
+        raise ValueError(f"Unknown data set {name!r}; use one of {sorted(_LOADERS)}.")
+    fetch, load_sample = _LOADERS[name]
+    if sample:
+        return load_sample(**kwargs)
+    return fetch(**kwargs)

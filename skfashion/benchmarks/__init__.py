@@ -1,0 +1,62 @@
+"""The benchmarks, as commands of ``python -m skfashion`` (or ``skfashion``).
+
+Each command is a module of this package with a ``main(argv)``; the
+dispatcher imports only the one it runs, so that ``--help`` is quick::
+
+    python -m skfashion --help
+    python -m skfashion encoded --dataset fashion-mnist --output results
+    python -m skfashion classifier --quick
+
+Every command takes ``--dataset``, ``--quick`` (the bundled sample),
+``--output`` and ``--seed``, and writes JSON and Markdown results (and PNG
+figures) into its output folder, each file atomically.
+"""
+
+import argparse
+import importlib
+import sys
+
+# command -> (module, what it does); the first is the main command.
+COMMANDS = {
+    "encoded": (
+        "encoded",
+        "classifiers on raw pixels, PCA and autoencoder codes: accuracy and time",
+    ),
+    "classifier": ("classifier", "the classifiers on the test set, with figures"),
+    "autoencoders": ("autoencoders", "the autoencoders' reconstructions and codes"),
+    "search": ("search", "grid searches over the estimators' parameters"),
+    "generation": ("generation", "samples of the generative models, FID"),
+    "speed": ("speed", "seconds per epoch against a plain PyTorch loop"),
+    "defaults": ("defaults", "choose defaults on validation splits, then test"),
+    "run-length": ("run_length", "accuracy against the number of epochs"),
+}
+
+
+def _parser():
+    from skfashion import __version__
+
+    p = argparse.ArgumentParser(
+        prog="skfashion",
+        description="skfashion's benchmarks on MNIST and Fashion-MNIST. "
+        "'skfashion COMMAND --help' describes a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<13} {what}" for name, (_, what) in COMMANDS.items())
+        + "\n\nexample: skfashion encoded --dataset fashion-mnist --quick",
+    )
+    p.add_argument("--version", action="version", version=f"skfashion {__version__}")
+    p.add_argument("command", choices=list(COMMANDS), metavar="COMMAND")
+    p.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None):
+    """Run ``skfashion COMMAND [options]``; returns the exit status."""
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    module = importlib.import_module(f"{__name__}.{COMMANDS[args.command][0]}")
+    try:
+        module.main(args.args, prog=f"skfashion {args.command}")
+    except KeyboardInterrupt:
+        print("\ninterrupted (Ctrl-C)", file=sys.stderr)
+        return 130
+    return 0
