@@ -10,13 +10,13 @@ test set is used once, for the best configuration.
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from skfashion import Autoencoder
 from skfashion.datasets import load_mnist_sample
+from skfashion.plotting import SearchLandscapeDisplay
 
 X, y = load_mnist_sample(return_X_y=True)
 X_test, y_test = load_mnist_sample(subset="test", return_X_y=True)
@@ -33,18 +33,10 @@ print("best:", search.best_params_, f"cv accuracy {search.best_score_:.3f}")
 print(f"test accuracy of the best: {search.score(X_test, y_test):.3f}")
 
 # %%
-# The score landscape.
-scores = search.cv_results_["mean_test_score"].reshape(
-    len(grid["ae__n_components"]), len(grid["ae__learning_rate"])
+# The score landscape: the cross-validated accuracy of each pair of values,
+# read from ``cv_results_`` (rows and columns are labelled by the values the
+# search tried, whatever the order of the grid's keys).
+SearchLandscapeDisplay.from_search(
+    search, x="ae__learning_rate", y="ae__n_components", title="cv accuracy of 3-NN"
 )
-fig, ax = plt.subplots(figsize=(4.5, 3.5))
-image = ax.imshow(scores, cmap="viridis")
-ax.set_xticks(range(2), [str(v) for v in grid["ae__learning_rate"]])
-ax.set_yticks(range(3), [str(v) for v in grid["ae__n_components"]])
-ax.set_xlabel("learning rate")
-ax.set_ylabel("code size")
-for (i, j), v in np.ndenumerate(scores):
-    ax.text(j, i, f"{v:.3f}", ha="center", va="center", color="w")
-fig.colorbar(image, label="cv accuracy of 3-NN")
-fig.tight_layout()
 plt.show()

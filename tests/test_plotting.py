@@ -127,3 +127,77 @@ def test_confusion_matrix_is_scikit_learns_with_class_names(data):
     display = ConfusionMatrixDisplay.from_estimator(clf, X, y, display_labels=names)
     assert display.confusion_matrix.sum() == len(y)
     assert [t.get_text() for t in display.ax_.get_xticklabels()] == names
+
+
+def test_displays_take_string_labels(data):
+    # A classifier fitted on names predicts names; every Display shows them,
+    # with target_names=None, a dict, or the names themselves.
+    X, y, names, ae, _ = data
+    y_names = np.asarray(names, dtype=object)[y]
+    clf = FeedForwardClassifier((32,), max_epochs=2, random_state=0).fit(X, y_names)
+    display = MisclassifiedDisplay.from_estimator(clf, X, y_names, n_cols=4)
+    predicted = clf.predict(X)
+    wrong = np.flatnonzero(predicted != y_names)[:20]
+    assert [t.get_text() for t in display.texts_] == [
+        f"{predicted[i]} / {y_names[i]}" for i in wrong
+    ]
+    latent = LatentSpaceDisplay.from_estimator(ae, X[:200], y_names[:200], s=3)
+    legend = [t.get_text() for t in latent.ax_.get_legend().get_texts()]
+    assert legend == sorted(set(y_names[:200]))
+    assert latent.collections_[0].get_sizes()[0] == 3  # plot's option, forwarded
+    short = {name: name[:3] for name in names}
+    bars = ClassDistributionDisplay.from_targets(y_names, target_names=short)
+    assert [t.get_text() for t in bars.ax_.get_xticklabels()] == [
+        short[n] for n in sorted(set(y_names))
+    ]
+    ClassDistributionDisplay.from_targets(y_names, target_names=names)  # as is
+    with pytest.raises(ValueError, match="integer labels 0..n-1"):
+        ClassDistributionDisplay.from_targets(["a", "b"], target_names=["x", "y"])
+    with pytest.raises(ValueError, match="labels go from 0 to 9"):
+        ClassDistributionDisplay.from_targets(y, target_names=names[:5])
+
+
+def test_plot_options_are_keyword_only(data):
+    _, y, names, _, _ = data
+    display = ClassDistributionDisplay(np.bincount(y), names)
+    with pytest.raises(TypeError):
+        display.plot(plt.gca())
+    assert display.plot(ax=plt.gca(), color="red") is display
+
+
+def test_search_landscape_labels_follow_cv_results():
+    # The grid's keys in an order that ParameterGrid sorts differently: the
+    # heat map's rows and columns follow the values in cv_results_, and each
+    # cell holds the score of its pair.
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from skfashion.plotting import SearchLandscapeDisplay
+
+    X, y = load_iris(return_X_y=True)
+    grid = {"weights": ["uniform", "distance"], "n_neighbors": [15, 1, 5], "p": [1, 2]}
+    search = GridSearchCV(KNeighborsClassifier(), grid, cv=3).fit(X, y)
+    d = SearchLandscapeDisplay.from_search(search, x="weights", y="n_neighbors")
+    assert d.x_values == ["distance", "uniform"] and d.y_values == [1, 5, 15]
+    results = search.cv_results_
+    for i, k in enumerate(d.y_values):
+        for j, weights in enumerate(d.x_values):
+            mine = [
+                s
+                for s, params in zip(results["mean_test_score"], results["params"])
+                if params["n_neighbors"] == k and params["weights"] == weights
+            ]
+            assert d.scores[i, j] == max(mine)  # best over p
+            assert d.texts_[i, j].get_text() == f"{max(mine):.3f}"
+    assert [t.get_text() for t in d.ax_.get_yticklabels()] == ["1", "5", "15"]
+    with pytest.raises(ValueError, match="searched"):
+        SearchLandscapeDisplay.from_search(search, x="k", y="p")
+
+
+def test_sample_grids_fill_their_figure(data):
+    *_, ae, _ = data
+    display = SamplesDisplay.from_estimator(ae, 16, random_state=0, n_cols=8)
+    width, height = display.figure_.get_size_inches()
+    # two rows of eight square images: about four times wider than high
+    assert 3 < width / height < 5

@@ -1,14 +1,18 @@
 """Plots in scikit-learn's Display style.
 
-Each Display has ``from_estimator`` (and ``from_predictions`` or a
-from-arrays constructor where that makes sense) and ``plot(ax=None)``, which
-returns the Display with ``figure_`` and ``ax_`` (or ``axes_``). matplotlib is
-imported only when something is drawn. For confusion matrices use
-scikit-learn's ``ConfusionMatrixDisplay`` with ``display_labels``.
+Each Display has ``from_estimator`` (``from_predictions``, ``from_targets`` or
+``from_search`` where that is what it shows) and a keyword-only
+``plot(*, ax=None, ...)``, which returns the Display with ``figure_`` and
+``ax_`` (or ``axes_``); the constructors forward ``plot``'s options. Labels of
+any kind work (strings, gaps), named by ``target_names`` (a list for the
+integer labels 0..n-1, or a dict). matplotlib is imported only when something
+is drawn. For confusion matrices use scikit-learn's ``ConfusionMatrixDisplay``
+with ``display_labels``.
 """
 
 from ._curves import ClassDistributionDisplay, LatentSpaceDisplay, LearningCurveDisplay
 from ._images import MisclassifiedDisplay, ReconstructionDisplay, SamplesDisplay
+from ._search import SearchLandscapeDisplay
 
 __all__ = [
     "ClassDistributionDisplay",
@@ -17,4 +21,5 @@ __all__ = [
     "MisclassifiedDisplay",
     "ReconstructionDisplay",
     "SamplesDisplay",
+    "SearchLandscapeDisplay",
 ]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._images import _axes
+from ._base import axes, label_names
 
 
 class LearningCurveDisplay:
@@ -43,7 +43,11 @@ class LearningCurveDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None):
-        """Read the curves from a fitted skfashion estimator's ``history_``."""
+        """Read the curves from a fitted skfashion estimator's ``history_``.
+
+        Epochs without a value (a ``partial_fit`` epoch has no validation) are
+        gaps in the curve.
+        """
         history = estimator.history_
         curves = {}
         for key in cls._KEYS:
@@ -52,7 +56,7 @@ class LearningCurveDisplay:
                 curves[key] = [np.nan if v is None else float(v) for v in values]
         return cls(curves, title=type(estimator).__name__).plot(ax=ax)
 
-    def plot(self, ax=None):
+    def plot(self, *, ax=None):
         """Draw the losses (and accuracies on a second Axes); returns self.
 
         Parameters
@@ -65,7 +69,10 @@ class LearningCurveDisplay:
         has_acc = any(k.endswith("_acc") for k in self.curves)
         if ax is None:
             _, ax = plt.subplots(
-                1, 2 if has_acc else 1, figsize=(9 if has_acc else 5, 3.5)
+                1,
+                2 if has_acc else 1,
+                figsize=(9 if has_acc else 5, 3.5),
+                layout="constrained",
             )
         self.axes_ = np.atleast_1d(ax)
         self.lines_ = {}
@@ -97,8 +104,9 @@ class LatentSpaceDisplay:
     ----------
     embedding : ndarray of shape (n_samples, 2)
     y : array-like of shape (n_samples,)
-    target_names : list of str, default=None
-        Names of the labels 0..n_classes-1; None shows the labels.
+    target_names : list or dict of str, default=None
+        A list names the integer labels 0..n-1, a dict any labels; None shows
+        the labels as they are (strings included).
     method : str, default=''
         How the 2-D embedding was made, for the title.
 
@@ -135,6 +143,7 @@ class LatentSpaceDisplay:
         target_names=None,
         random_state=None,
         ax=None,
+        **kwargs,
     ):
         """Encode ``X`` with ``estimator.transform`` and project the codes to 2-D.
 
@@ -142,6 +151,8 @@ class LatentSpaceDisplay:
         ----------
         method : {'pca', 'tsne'}, default='pca'
             scikit-learn's PCA or t-SNE (slower: use a few thousand points).
+        **kwargs
+            Passed on to :meth:`plot` (``s``, ``alpha``).
         """
         codes = estimator.transform(X)
         if method == "pca":
@@ -156,15 +167,16 @@ class LatentSpaceDisplay:
             )
         else:
             raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
-        return cls(embedding, y, target_names=target_names, method=method).plot(ax=ax)
+        display = cls(embedding, y, target_names=target_names, method=method)
+        return display.plot(ax=ax, **kwargs)
 
-    def plot(self, ax=None, *, s=6, alpha=0.7):
+    def plot(self, *, ax=None, s=6, alpha=0.7):
         """Scatter the points by class; returns self."""
-        self.ax_ = _axes(ax, (6, 5))
+        self.ax_ = axes(ax, (6, 5))
         y = np.asarray(self.y)
         self.collections_ = []
-        for label in np.unique(y):
-            name = self.target_names[label] if self.target_names is not None else label
+        labels = np.unique(y)
+        for label, name in zip(labels, label_names(labels, self.target_names)):
             mine = self.embedding[y == label]
             self.collections_.append(
                 self.ax_.scatter(
@@ -207,18 +219,19 @@ class ClassDistributionDisplay:
         self.names = names
 
     @classmethod
-    def from_targets(cls, y, *, target_names=None, ax=None):
-        """Count the labels of ``y``; ``target_names`` names the labels 0..n-1."""
-        labels, counts = np.unique(np.asarray(y), return_counts=True)
-        names = [
-            str(target_names[label]) if target_names is not None else str(label)
-            for label in labels
-        ]
-        return cls(counts, names).plot(ax=ax)
+    def from_targets(cls, y, *, target_names=None, ax=None, **kwargs):
+        """Count the labels of ``y``, of any kind.
 
-    def plot(self, ax=None, *, color="tab:blue"):
+        ``target_names`` names them (a list for the integer labels 0..n-1, or
+        a dict); other keyword arguments go to :meth:`plot`.
+        """
+        labels, counts = np.unique(np.asarray(y), return_counts=True)
+        names = list(label_names(labels, target_names))
+        return cls(counts, names).plot(ax=ax, **kwargs)
+
+    def plot(self, *, ax=None, color="tab:blue"):
         """Draw the bars; returns self."""
-        self.ax_ = _axes(ax, (7, 3.5))
+        self.ax_ = axes(ax, (7, 3.5))
         self.bars_ = self.ax_.bar(self.names, self.counts, color=color)
         self.ax_.set_ylabel("images")
         self.ax_.tick_params(axis="x", labelrotation=45)

@@ -89,3 +89,15 @@ def draw_image_grid(
             )
         )
     return artist, texts
+
+
+def grid_figsize(n_rows, n_cols, image_shape, images, *, inches=0.6, title=0.4):
+    """Figure size (inches) that a grid of images fills, with room for a title.
+
+    Each cell gets about ``inches`` across (less when many columns would make
+    the figure wider than 12 inches), and the height follows the images'
+    aspect, so that no band of empty canvas surrounds the grid.
+    """
+    h, w = resolve_image_shape(np.asarray(images), image_shape)
+    per_pixel = min(inches / max(h, w), 12 / (n_cols * (w + 2)))
+    return n_cols * (w + 2) * per_pixel, n_rows * (h + 2) * per_pixel + title

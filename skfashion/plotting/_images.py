@@ -3,15 +3,8 @@
 import numpy as np
 
 from ..metrics import reconstruction_error
-from ._grid import draw_image_grid
-
-
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+from ._base import axes, label_names
+from ._grid import draw_image_grid, grid_figsize
 
 
 class ReconstructionDisplay:
@@ -54,7 +47,9 @@ class ReconstructionDisplay:
         self.image_shape = image_shape
 
     @classmethod
-    def from_estimator(cls, estimator, X, *, n_images=15, image_shape=None, ax=None):
+    def from_estimator(
+        cls, estimator, X, *, n_images=15, image_shape=None, ax=None, **kwargs
+    ):
         """Reconstruct the first ``n_images`` rows of ``X`` with ``estimator``.
 
         Parameters
@@ -67,23 +62,27 @@ class ReconstructionDisplay:
             As the seeds showed them: the first 15 test images.
         image_shape : tuple of int, default=None
         ax : matplotlib Axes, default=None
+        **kwargs
+            Passed on to :meth:`plot` (``cmap``).
 
         Returns
         -------
         display : ReconstructionDisplay
         """
-        originals = np.asarray(X, dtype=np.float32)[:n_images]
+        X = np.asarray(X, dtype=np.float32)
+        originals = X.reshape(len(X), -1)[:n_images]
         if hasattr(estimator, "reconstruct"):
             reconstructions = estimator.reconstruct(originals)
         else:
             codes = estimator.transform(originals)
             reconstructions = estimator.inverse_transform(codes)
         error = reconstruction_error(originals, reconstructions)
-        return cls(originals, reconstructions, error, image_shape=image_shape).plot(
-            ax=ax
-        )
+        if image_shape is None and X.ndim == 3:
+            image_shape = X.shape[1:]
+        display = cls(originals, reconstructions, error, image_shape=image_shape)
+        return display.plot(ax=ax, **kwargs)
 
-    def plot(self, ax=None, *, cmap="gray_r"):
+    def plot(self, *, ax=None, cmap="gray_r"):
         """Draw the originals in one row, their reconstructions in the row below.
 
         Parameters
@@ -97,7 +96,7 @@ class ReconstructionDisplay:
         display : ReconstructionDisplay
         """
         n = len(self.originals)
-        self.ax_ = _axes(ax, (max(4.0, n * 0.6), 1.8))
+        self.ax_ = axes(ax, grid_figsize(2, n, self.image_shape, self.originals))
         self.image_, _ = draw_image_grid(
             self.ax_,
             np.concatenate([self.originals, self.reconstructions]),
@@ -152,11 +151,14 @@ class SamplesDisplay:
         random_state=None,
         image_shape=None,
         ax=None,
+        n_cols=8,
+        cmap="gray_r",
         **sample_kwargs,
     ):
         """Draw ``n_samples`` from ``estimator.sample`` and show them.
 
-        Extra keyword arguments go to ``sample`` (e.g. ``distribution``).
+        ``n_cols`` and ``cmap`` go to :meth:`plot`; other keyword arguments to
+        ``sample`` (e.g. ``distribution``).
         """
         images = estimator.sample(n_samples, random_state=random_state, **sample_kwargs)
         title = f"{n_samples} samples from {type(estimator).__name__}"
@@ -164,12 +166,14 @@ class SamplesDisplay:
             title += (
                 " (" + ", ".join(f"{k}={v}" for k, v in sample_kwargs.items()) + ")"
             )
-        return cls(images, image_shape=image_shape, title=title).plot(ax=ax)
+        display = cls(images, image_shape=image_shape, title=title)
+        return display.plot(ax=ax, n_cols=n_cols, cmap=cmap)
 
-    def plot(self, ax=None, *, n_cols=8, cmap="gray_r"):
+    def plot(self, *, ax=None, n_cols=8, cmap="gray_r"):
         """Draw the grid; returns self."""
+        n_cols = min(n_cols, len(self.images))
         n_rows = -(-len(self.images) // n_cols)
-        self.ax_ = _axes(ax, (n_cols * 0.7, n_rows * 0.8 + 0.4))
+        self.ax_ = axes(ax, grid_figsize(n_rows, n_cols, self.image_shape, self.images))
         self.image_, _ = draw_image_grid(
             self.ax_, self.images, n_cols, image_shape=self.image_shape, cmap=cmap
         )
@@ -223,19 +227,25 @@ class MisclassifiedDisplay:
         target_names=None,
         image_shape=None,
         ax=None,
+        **kwargs,
     ):
         """Show the first ``n_images`` rows where ``y_pred != y_true``.
 
-        ``target_names`` maps integer labels 0..n-1 to names.
+        Labels of any kind; ``target_names`` names them (a list for the
+        integer labels 0..n-1, or a dict). Other keyword arguments go to
+        :meth:`plot`.
         """
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
         wrong = np.flatnonzero(y_true != y_pred)[:n_images]
-        if target_names is not None:
-            names = np.asarray(target_names, dtype=object)
-            y_true, y_pred = names[y_true], names[y_pred]
+        X = np.asarray(X)
+        if image_shape is None and X.ndim == 3:
+            image_shape = X.shape[1:]
         return cls(
-            np.asarray(X)[wrong], y_true[wrong], y_pred[wrong], image_shape=image_shape
-        ).plot(ax=ax)
+            X[wrong],
+            label_names(y_true[wrong], target_names),
+            label_names(y_pred[wrong], target_names),
+            image_shape=image_shape,
+        ).plot(ax=ax, **kwargs)
 
     @classmethod
     def from_estimator(
@@ -248,6 +258,7 @@ class MisclassifiedDisplay:
         target_names=None,
         image_shape=None,
         ax=None,
+        **kwargs,
     ):
         """Predict ``X`` with ``estimator`` and show its mistakes."""
         return cls.from_predictions(
@@ -258,12 +269,13 @@ class MisclassifiedDisplay:
             target_names=target_names,
             image_shape=image_shape,
             ax=ax,
+            **kwargs,
         )
 
-    def plot(self, ax=None, *, n_cols=5, cmap="gray_r"):
+    def plot(self, *, ax=None, n_cols=5, cmap="gray_r"):
         """Draw the misclassified images; returns self."""
         n_rows = max(1, -(-len(self.images) // n_cols))
-        self.ax_ = _axes(ax, (n_cols * 1.3, n_rows * 1.5))
+        self.ax_ = axes(ax, (n_cols * 1.3, n_rows * 1.5 + 0.3))
         titles = [f"{p} / {t}" for p, t in zip(self.y_pred, self.y_true)]
         self.image_, self.texts_ = draw_image_grid(
             self.ax_,
