@@ -35,6 +35,7 @@ def small(**kwargs):
     return Autoencoder(**{**params, **kwargs})
 
 
+@pytest.mark.slow
 def test_pipeline_into_knn_on_real_data_beats_chance_by_far(data):
     X, y, X_test, y_test = data
     pipe = Pipeline(

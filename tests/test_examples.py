@@ -18,6 +18,7 @@ def _renderer():
     return module
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     sorted(glob.glob(os.path.join(EXAMPLES, "plot_*.py"))),
