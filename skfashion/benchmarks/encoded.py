@@ -169,7 +169,8 @@ def by_representation(rows):
     columns = list(dict.fromkeys(r["representation"] for r in rows))
     table = {}
     for r in rows:
-        cell = f"{100 * r['accuracy']:.2f}% ({r['total_s']:.3g} s)"
+        seconds = r["total_s"]
+        cell = f"{100 * r['accuracy']:.2f}% ({seconds:.{1 if seconds < 10 else 0}f} s)"
         table.setdefault(r["classifier"], {"classifier": r["classifier"]})
         table[r["classifier"]][r["representation"]] = cell
     return markdown_table(list(table.values()), ["classifier", *columns])
