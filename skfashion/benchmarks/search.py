@@ -32,6 +32,7 @@ workers x threads never exceed the cores); ``--backend dask`` runs them on a
 """
 
 import csv
+import io
 import os
 import tempfile
 
@@ -44,6 +45,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from skfashion import Autoencoder, FeedForwardClassifier
+from skfashion.datasets._idx import atomic_write_bytes
 from skfashion.timing import Timer
 
 from ._common import (
@@ -184,12 +186,12 @@ def top_rows(search, n=5, rows=None):
 def write_cv_results(search, path):
     results = search.cv_results_
     keys = [k for k in results if not k.startswith("split")]
-    with open(path + ".part", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(keys)
-        for i in range(len(results["params"])):
-            writer.writerow([results[k][i] for k in keys])
-    os.replace(path + ".part", path)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(keys)
+    for i in range(len(results["params"])):
+        writer.writerow([results[k][i] for k in keys])
+    atomic_write_bytes(path, text.getvalue().encode())
 
 
 def plot_landscape(search, x_param, y_param, output, name, title):
