@@ -37,7 +37,12 @@ ESTIMATORS = [
     # one pixel high (or square ones).
     ConvAutoencoder(channels=(4, 8), n_components=4, max_epochs=5),
     ConvAutoencoder(
-        channels=4, n_components=4, downsampling="pool", noise=0.1, max_epochs=5
+        channels=4,
+        n_components=4,
+        downsampling="stride",
+        convs_per_block=1,
+        noise=0.1,
+        max_epochs=5,
     ),
     ConvClassifier(channels=(4, 8), dense_units=16, max_epochs=30),
     ConvClassifier(
