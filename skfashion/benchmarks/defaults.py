@@ -217,8 +217,9 @@ def main(argv=None, prog=None):
         else:
             X_n, y_n = X_fit, y_fit
         for i in indices:
-            params = {"precision": args.precision, **candidates[i]}
-            est = cls(random_state=args.seed, **quick, **params)
+            # --quick overrides a candidate's own max_epochs: it is a smoke run
+            params = {"precision": args.precision, **candidates[i], **quick}
+            est = cls(random_state=args.seed, **params)
             with Timer() as t:
                 est.fit(X_n, y_n)
             add(
@@ -237,8 +238,7 @@ def main(argv=None, prog=None):
         for i, params in tested or [("defaults", {})]:
             est = cls(
                 random_state=args.seed,
-                **quick,
-                **{"precision": args.precision, **params},
+                **{"precision": args.precision, **params, **quick},
             )
             with Timer() as t:
                 est.fit(X, y)
