@@ -14,7 +14,13 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
-from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
+from skfashion import (
+    Autoencoder,
+    ConvAutoencoder,
+    ConvClassifier,
+    FeedForwardClassifier,
+    VariationalAutoencoder,
+)
 from skfashion._base import resolve_device
 from skfashion.datasets import load_fashion_mnist_sample
 
@@ -33,6 +39,17 @@ def small_ae(**kwargs):
 def small_clf(**kwargs):
     params = dict(hidden_layer_sizes=(32,), max_epochs=3)
     return FeedForwardClassifier(**{**params, "random_state": 0, **kwargs})
+
+
+# the convolutional family shares the base's fit: the same all-or-nothing promise
+def small_conv_ae(**kwargs):
+    params = dict(channels=4, n_components=8, max_epochs=3, batch_size=32)
+    return ConvAutoencoder(**{**params, "random_state": 0, **kwargs})
+
+
+def small_conv_clf(**kwargs):
+    params = dict(channels=4, dense_units=16, max_epochs=3)
+    return ConvClassifier(**{**params, "random_state": 0, **kwargs})
 
 
 class SigintAt(Callback):
@@ -60,7 +77,7 @@ def _state(estimator):
     return pickle.dumps(vars(estimator))
 
 
-@pytest.mark.parametrize("make", [small_ae, small_clf])
+@pytest.mark.parametrize("make", [small_ae, small_clf, small_conv_ae, small_conv_clf])
 def test_ctrl_c_reaches_the_caller_and_leaves_an_unfitted_estimator_unfitted(
     make, data
 ):
@@ -78,7 +95,7 @@ def test_ctrl_c_reaches_the_caller_and_leaves_an_unfitted_estimator_unfitted(
                 getattr(est, method)(X)
 
 
-@pytest.mark.parametrize("make", [small_ae, small_clf])
+@pytest.mark.parametrize("make", [small_ae, small_clf, small_conv_ae, small_conv_clf])
 def test_ctrl_c_during_a_refit_keeps_the_previous_model(make, data):
     X, y = data
     est = make().fit(X, y)
