@@ -5,8 +5,10 @@
 - the data are validated, the skorch net built from the flat constructor
   parameters and trained reproducibly: ``random_state`` seeds torch inside
   ``torch.random.fork_rng`` (weight init, shuffling, dropout, noise; the
-  caller's global generator is left as it was) and the validation split, and
-  torch runs at most as many threads as there are cores for this process;
+  caller's global generator is left as it was) and the validation split;
+- torch runs on the threads that ``n_threads`` and the machine allow
+  (``_runtime.ThreadPolicy``: one thread for small networks, else the cores
+  other processes leave free, followed epoch by epoch);
 - the arithmetic follows ``precision``: the training forward pass runs under
   bfloat16 autocast where the device computes bfloat16 natively ('auto'),
   and the optimizer is torch's fused one where there is one;
@@ -34,11 +36,8 @@ default that does nothing); nothing is discovered by name.
 """
 
 import abc
-import contextlib
 import copy
 import math
-import os
-import threading
 import warnings
 from numbers import Integral, Real
 
@@ -52,7 +51,15 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import CosineAnnealingLR, MultiStepLR
 
-from ._net import InMemoryDataset, TrainingInterrupted, ValidationSplit
+from ._net import FollowLoad, InMemoryDataset, TrainingInterrupted, ValidationSplit
+from ._runtime import (
+    ThreadPolicy,
+    forward_work,
+    resolve_device,
+    resolve_precision,
+    seeded,
+    torch_threads,
+)
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -62,8 +69,6 @@ OPTIMIZERS = {
     "adadelta": torch.optim.Adadelta,
     "adagrad": torch.optim.Adagrad,
 }
-
-DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 # A fit improving on the trivial baseline by less than this fraction of its loss
 # learned nothing worth keeping: ConvergenceWarning.
@@ -81,115 +86,6 @@ class Number(Interval):
         if isinstance(val, (bool, np.bool_)):
             return False
         return super().is_satisfied_by(val)
-
-
-def available_cores():
-    """Cores this process may use: its CPU affinity, capped by OMP_NUM_THREADS.
-
-    joblib's process workers and Dask's nannies set OMP_NUM_THREADS to their
-    share of the machine, so that parallel fits do not oversubscribe it.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    omp = os.environ.get("OMP_NUM_THREADS", "")
-    if omp.isdigit() and int(omp) > 0:
-        cores = min(cores, int(omp))
-    return cores
-
-
-# torch's random generator and its thread count are process-wide. Fits in
-# threads of one process (joblib's threading backend) would draw from the same
-# generator and reset each other's thread count, so they take turns: each is
-# then seeded and threaded as it would be alone. Processes (loky, Dask) run in
-# parallel. Re-entrant, for a fit started from a callback of another.
-_TRAINING_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def training_context(seed, device):
-    """Seed torch for one fit and cap its threads; restore both afterwards."""
-    devices = []
-    if torch.device(device).type == "cuda":
-        devices = [torch.device(device).index or 0]
-    with _TRAINING_LOCK:
-        threads = torch.get_num_threads()
-        try:
-            torch.set_num_threads(min(threads, available_cores()))
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(seed)
-                yield
-        finally:
-            torch.set_num_threads(threads)
-
-
-def _mps_available():
-    mps = getattr(torch.backends, "mps", None)
-    return mps is not None and mps.is_available()
-
-
-def resolve_device(device):
-    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; other devices checked.
-
-    Accepts a string or a ``torch.device`` of type 'cpu', 'cuda' (with an index
-    or not) or 'mps'; anything else, or a device torch cannot use here, is a
-    ``ValueError``.
-    """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' "
-            "or 'mps'."
-        ) from exc
-    if resolved.type not in DEVICE_TYPES:
-        raise ValueError(
-            f"device={device!r} is not supported: skfashion trains on 'cpu', "
-            "'cuda' or 'mps'; use device='auto' to take what is there."
-        )
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r} but torch sees no GPU here; use device='auto' "
-                "or 'cpu'."
-            )
-        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} but torch sees {torch.cuda.device_count()} "
-                "GPU(s); use device='cuda' or a smaller index."
-            )
-    if resolved.type == "mps" and not _mps_available():
-        raise ValueError(
-            f"device={device!r} but torch has no MPS (Apple GPU) backend here; "
-            "use device='auto' or 'cpu'."
-        )
-    return str(resolved)
-
-
-def native_bfloat16(device):
-    """Whether ``device`` computes bfloat16 matrix products natively.
-
-    A CPU with AMX tiles or AVX512-BF16 instructions (oneDNN then runs bfloat16
-    products at two to four times the float32 rate), a CUDA GPU of compute
-    capability 8.0 or more (Ampere on); not MPS, whose support varies.
-    """
-    device = torch.device(device)
-    if device.type == "cpu":
-        cpu = torch.cpu
-        return bool(cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported())
-    if device.type == "cuda":
-        return torch.cuda.get_device_capability(device)[0] >= 8
-    return False
-
-
-def resolve_precision(precision, device):
-    """'auto' -> 'bfloat16' where ``device`` computes it natively, else 'float32'."""
-    if precision == "auto":
-        return "bfloat16" if native_bfloat16(device) else "float32"
-    return precision
 
 
 def optimizer_kwargs(optimizer, device):
@@ -258,6 +154,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         "n_iter_no_change": [Number(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
+        "n_threads": [Number(Integral, 1, None, closed="left"), None],
         "device": [str, torch.device],
         "precision": [StrOptions({"auto", "float32", "bfloat16", "float64"})],
         "callbacks": [list, None],
@@ -458,12 +355,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             )
         return None
 
-    def _callbacks(self, partial=False):
-        """The callbacks for this fit: progress, schedule, early stopping, user's.
+    def _callbacks(self, partial=False, threads=None):
+        """The callbacks for this fit: threads, progress, schedule, early
+        stopping, the user's.
 
         ``partial_fit`` has neither a schedule nor early stopping.
+        ``threads``: the ``FollowLoad`` of this fit.
         """
-        callbacks = []
+        callbacks = [("threads", threads)] if threads is not None else []
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         scheduler = self._lr_scheduler(partial)
@@ -500,7 +399,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             seed = int(np.random.SeedSequence([seed, epochs_done]).generate_state(1)[0])
         return seed % np.iinfo(np.int32).max
 
-    def _new_net(self, module, module_kwargs, fitted, device, seed, partial):
+    def _new_net(self, module, module_kwargs, fitted, device, seed, partial, threads):
         fused = optimizer_kwargs(self.optimizer, device)
         return self._net_class(
             module,
@@ -512,14 +411,17 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             batch_size=fitted["batch_size_"],
             max_epochs=1 if partial else self.max_epochs,
             train_split=self._validation_split(seed, partial),
-            callbacks=self._callbacks(partial),
+            callbacks=self._callbacks(partial, threads),
             device=device,
             precision=fitted["precision_"],
+            n_threads=self.n_threads,
             verbose=self.verbose,
             **self._net_kwargs(fitted),
         )
 
-    def _continued_net(self, module, module_kwargs, fitted, device, seed, partial):
+    def _continued_net(
+        self, module, module_kwargs, fitted, device, seed, partial, threads
+    ):
         """A copy of the fitted net, set up to go on training with this fit's
         recipe (epochs, schedule, learning rate, batch size, callbacks).
 
@@ -569,8 +471,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         net.batch_size = fitted["batch_size_"]
         net.max_epochs = 1 if partial else self.max_epochs
         net.train_split = self._validation_split(seed, partial)
-        net.callbacks = self._callbacks(partial)
+        net.callbacks = self._callbacks(partial, threads)
         net.precision = fitted["precision_"]
+        net.n_threads = self.n_threads
         net.verbose = self.verbose
         net.set_params(**self._net_kwargs(fitted))
         net.initialize_callbacks()
@@ -584,11 +487,19 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         device = resolve_device(self.device)
         seed = self._seed(self.n_epochs_ if warm else 0)
         module, module_kwargs = self._module_and_kwargs(X, fitted)
+        # The multiply-adds of a training step set how many threads pay.
+        work_per_sample = forward_work(module, module_kwargs, X.shape[1])
+        policy = ThreadPolicy(
+            self.n_threads, work_per_sample * fitted["batch_size_"], device
+        )
+        threads, meter = policy.first()
+        follow = FollowLoad(policy, meter)
         build = self._continued_net if warm else self._new_net
-        net = build(module, module_kwargs, fitted, device, seed, partial)
+        net = build(module, module_kwargs, fitted, device, seed, partial, follow)
+        net.work_per_sample = work_per_sample
         data = X if sample_weight is None else InMemoryDataset(X, y, sample_weight)
         try:
-            with training_context(seed, device):
+            with seeded(seed, device), torch_threads(threads):
                 if warm:
                     net.partial_fit(data, y, epochs=net.max_epochs)
                 else:

@@ -372,6 +372,16 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         Seeds the weight initialisation, the shuffling, dropout and the
         validation split. An int makes a CPU fit bit-for-bit repeatable.
 
+    n_threads : int or None, default=None
+        CPU threads of torch in this estimator's fits and predictions. None
+        chooses: one thread for a small network, else as many as the cores
+        that other processes leave free, looked at again every epoch, so
+        that a busy machine slows a fit down instead of stalling it; never
+        more than the cores this process may use (affinity, container quota,
+        ``OMP_NUM_THREADS``) nor than ``torch.get_num_threads()``. An int
+        fixes the count: a fit with an int ``random_state`` is then
+        bit-for-bit repeatable whatever the machine's load.
+
     device : str or torch.device, default='auto'
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
@@ -466,6 +476,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         class_weight=None,
         warm_start=False,
         random_state=None,
+        n_threads=None,
         device="auto",
         precision="auto",
         callbacks=None,
@@ -489,6 +500,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.random_state = random_state
+        self.n_threads = n_threads
         self.device = device
         self.precision = precision
         self.callbacks = callbacks
@@ -617,6 +629,16 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         Seeds the weight initialisation, the shuffling, dropout and the
         validation split. An int makes a CPU fit bit-for-bit repeatable.
 
+    n_threads : int or None, default=None
+        CPU threads of torch in this estimator's fits and predictions. None
+        chooses: one thread for a small network, else as many as the cores
+        that other processes leave free, looked at again every epoch, so
+        that a busy machine slows a fit down instead of stalling it; never
+        more than the cores this process may use (affinity, container quota,
+        ``OMP_NUM_THREADS``) nor than ``torch.get_num_threads()``. An int
+        fixes the count: a fit with an int ``random_state`` is then
+        bit-for-bit repeatable whatever the machine's load.
+
     device : str or torch.device, default='auto'
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
@@ -721,6 +743,7 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         class_weight=None,
         warm_start=False,
         random_state=None,
+        n_threads=None,
         device="auto",
         precision="auto",
         callbacks=None,
@@ -749,6 +772,7 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.random_state = random_state
+        self.n_threads = n_threads
         self.device = device
         self.precision = precision
         self.callbacks = callbacks

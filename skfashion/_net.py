@@ -23,13 +23,17 @@ import contextvars
 import math
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
+
+from ._runtime import ThreadPolicy, torch_threads
 
 
 class TrainingInterrupted(BaseException):
@@ -73,6 +77,24 @@ def sigint_watch():
         yield watch
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class FollowLoad(Callback):
+    """Set torch's thread count at each epoch from the load over the last one.
+
+    ``policy`` is the fit's ``ThreadPolicy`` and ``meter`` its ``CpuMeter``
+    (None when the count is fixed). The count used is recorded in the history
+    as ``threads``.
+    """
+
+    def __init__(self, policy, meter=None):
+        self.policy = policy
+        self.meter = meter
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.meter is not None and len(net.history) > 1:
+            torch.set_num_threads(self.policy.next(self.meter))
+        net.history.record("threads", torch.get_num_threads())
 
 
 class InMemoryDataset(torch.utils.data.Dataset):
@@ -233,12 +255,25 @@ class ValidationSplit:
 # products to run at full speed, small enough to bound the memory of a call.
 INFERENCE_BATCH_SIZE = 1024
 
-# Every inference chunk is padded to a multiple of this many rows. BLAS picks
-# its kernel by the shape of the product: one row goes through a
-# matrix-vector path, and a few odd row counts through kernels that round
-# differently (by ~1e-7). Padded, a row's output does not depend on which rows
-# share its call, as scikit-learn's checks ask (subset and order invariance).
-ROW_MULTIPLE = 16
+# Inference computes every row in a chunk of exactly the same number of rows,
+# on one thread: BLAS picks its kernels (and their order of summation) by the
+# shape of the product and by how it splits the rows between threads. Measured
+# here with MKL and oneDNN, on AVX-512/AMX and limited to AVX2 (as on older
+# and AMD processors): a row's output varies with the row count of its call
+# (below 16 rows on AVX-512, at 16, 32 and 48 rows and at many larger counts
+# for a 10-class head on AVX2), while in chunks of exactly 16 or 64 rows it
+# does not depend on the other rows nor on its place among them. So a row's
+# output is the same alone or in any batch, on any number of threads, as
+# scikit-learn's checks ask (subset and order invariance). A lone row pays
+# for a whole chunk: 64 rows where a sample's forward pass is light, 16 where
+# it is heavy (a convolutional network).
+CHUNK_ROWS_LIGHT = 64
+CHUNK_ROWS_HEAVY = 16
+HEAVY_SAMPLE_WORK = 4e6  # multiply-adds of one sample's forward pass
+
+# Multiply-adds of an inference call under which it runs on one thread: the
+# look at the machine's load (30 ms) must cost little beside the call.
+MIN_INFERENCE_WORK = 1e9
 
 # The autocast dtype of training for each precision (None: no autocast), and
 # the dtype of the module's weights and outputs.
@@ -276,7 +311,15 @@ class InMemoryNet(NeuralNet):
     and ``apply`` runs any method of the module over data in evaluation mode.
     """
 
-    def __init__(self, module, *args, precision="float32", **kwargs):
+    def __init__(
+        self,
+        module,
+        *args,
+        precision="float32",
+        n_threads=None,
+        work_per_sample=math.inf,
+        **kwargs,
+    ):
         kwargs.setdefault("iterator_train", InMemoryBatchIterator)
         kwargs.setdefault("iterator_valid", InMemoryBatchIterator)
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -285,6 +328,8 @@ class InMemoryNet(NeuralNet):
         kwargs.setdefault("dataset", InMemoryDataset)
         super().__init__(module, *args, **kwargs)
         self.precision = precision
+        self.n_threads = n_threads
+        self.work_per_sample = work_per_sample
 
     def get_dataset(self, X, y=None):
         if isinstance(X, InMemoryDataset):
@@ -342,39 +387,84 @@ class InMemoryNet(NeuralNet):
             )
         return step
 
+    @property
+    def chunk_rows(self):
+        """The rows of every inference chunk (see ``CHUNK_ROWS_LIGHT``)."""
+        if self.work_per_sample > HEAVY_SAMPLE_WORK:
+            return CHUNK_ROWS_HEAVY
+        return CHUNK_ROWS_LIGHT
+
     def evaluation_step(self, batch, training=False):
         if training:
             return super().evaluation_step(batch, training)
         Xi, yi = unpack_data(batch)
-        n = len(Xi)
-        padding = -n % ROW_MULTIPLE
-        if padding:
-            Xi = torch.cat([Xi, Xi.new_zeros((padding, *Xi.shape[1:]))])
-        out = super().evaluation_step((Xi, yi), training)
-        return _map_outputs(lambda o: o[:n].to(self.weight_dtype), out)
+        rows = self.chunk_rows
+        outputs = []
+        for start in range(0, len(Xi), rows):
+            chunk = Xi[start : start + rows]
+            n = len(chunk)
+            if n < rows:  # padded with zero rows to the chunk's size
+                chunk = torch.cat([chunk, chunk.new_zeros((rows - n, *Xi.shape[1:]))])
+            out = super().evaluation_step((chunk, yi), training)
+            outputs.append(_map_outputs(lambda o: o[:n].to(self.weight_dtype), out))
+        return _concatenate(outputs)
 
     def apply(self, X, method="forward"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
         (In float64 with ``precision='float64'``.) Returns a CPU tensor, or a
-        dict of them for a module whose
-        method returns named outputs. The module itself runs (no copy),
-        through skorch's inference path (``forward_iter``, hence
-        ``evaluation_step`` and ``infer``), in batches of
-        ``INFERENCE_BATCH_SIZE`` rows, each padded with zero rows to a
-        multiple of ``ROW_MULTIPLE``, so that a row's output is the same
-        whether it comes alone or with others. The module's mode (training or
-        evaluation) is put back afterwards.
+        dict of them for a module whose method returns named outputs. The
+        module itself runs (no copy), through skorch's inference path
+        (``forward_iter``, hence ``evaluation_step`` and ``infer``), in chunks
+        of ``chunk_rows`` rows (the last padded with zero rows), each
+        computed on one thread; a large call shares its chunks between the
+        threads that ``n_threads`` and the machine allow. So a row's output
+        is the same whether it comes alone or with others, on any number of
+        threads. The module's mode
+        (training or evaluation) is put back afterwards.
         """
         self.check_is_fitted()
+        n = len(X)
+        policy = ThreadPolicy(
+            self.n_threads,
+            self.work_per_sample * n,
+            self.device,
+            min_work=MIN_INFERENCE_WORK,
+        )
+        threads, _ = policy.first()
+        # Parts of whole chunks, one a thread.
+        chunks = math.ceil(n / self.chunk_rows)
+        step = math.ceil(chunks / max(threads, 1)) * self.chunk_rows
+        bounds = [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
         was_training = self.module_.training
         token = _INFERENCE_METHOD.set(method)
         try:
-            outputs = list(self.forward_iter(X, training=False, device="cpu"))
+            with torch_threads(1):
+                if len(bounds) <= 1:
+                    outputs = self._forward_part(X)
+                else:
+                    outputs = self._forward_parts(X, bounds)
         finally:
             _INFERENCE_METHOD.reset(token)
             self.module_.train(was_training)
         return _concatenate(outputs)
+
+    def _forward_part(self, X):
+        torch.set_num_threads(1)  # this thread's own OpenMP setting
+        return list(self.forward_iter(X, training=False, device="cpu"))
+
+    def _forward_parts(self, X, bounds):
+        """``_forward_part`` on each part of ``X``, in a thread each.
+
+        torch releases the GIL in its kernels, so that the threads compute in
+        parallel; each sees the inference method of the caller's context.
+        """
+        with ThreadPoolExecutor(len(bounds)) as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, self._forward_part, X[a:b])
+                for a, b in bounds
+            ]
+            return [out for future in futures for out in future.result()]
 
 
 def reconstruction_loss(reconstruction, X, loss="mse", reduction="mean"):

@@ -121,6 +121,16 @@ class VariationalAutoencoder(Autoencoder):
         Seeds the initialisation, shuffling, the code sampling in training,
         dropout, noise and the validation split.
 
+    n_threads : int or None, default=None
+        CPU threads of torch in this estimator's fits and predictions. None
+        chooses: one thread for a small network, else as many as the cores
+        that other processes leave free, looked at again every epoch, so
+        that a busy machine slows a fit down instead of stalling it; never
+        more than the cores this process may use (affinity, container quota,
+        ``OMP_NUM_THREADS``) nor than ``torch.get_num_threads()``. An int
+        fixes the count: a fit with an int ``random_state`` is then
+        bit-for-bit repeatable whatever the machine's load.
+
     device : str or torch.device, default='auto'
         'auto' uses a GPU when torch sees one, else the CPU; or a device of
         type 'cpu', 'cuda' ('cuda:1') or 'mps'.
@@ -214,6 +224,7 @@ class VariationalAutoencoder(Autoencoder):
         n_iter_no_change=5,
         warm_start=False,
         random_state=None,
+        n_threads=None,
         device="auto",
         precision="auto",
         callbacks=None,
@@ -242,6 +253,7 @@ class VariationalAutoencoder(Autoencoder):
             n_iter_no_change=n_iter_no_change,
             warm_start=warm_start,
             random_state=random_state,
+            n_threads=n_threads,
             device=device,
             precision=precision,
             callbacks=callbacks,

@@ -13,7 +13,7 @@ from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from skfashion import Autoencoder, VariationalAutoencoder
-from skfashion._base import available_cores, resolve_device
+from skfashion._runtime import available_cores, resolve_device
 from skfashion.datasets import load_fashion_mnist_sample, load_mnist_sample
 
 

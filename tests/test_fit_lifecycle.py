@@ -21,7 +21,7 @@ from skfashion import (
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
-from skfashion._base import resolve_device
+from skfashion._runtime import resolve_device
 from skfashion.datasets import load_fashion_mnist_sample
 
 
@@ -246,10 +246,10 @@ def test_devices_are_checked_by_skfashion(monkeypatch, data):
     with pytest.raises(ValueError, match="sees 1 GPU"):
         resolve_device("cuda:3")
     assert resolve_device(torch.device("cuda", 0)) == "cuda:0"
-    monkeypatch.setattr("skfashion._base._mps_available", lambda: False)
+    monkeypatch.setattr("skfashion._runtime._mps_available", lambda: False)
     with pytest.raises(ValueError, match="MPS"):
         resolve_device("mps")
-    monkeypatch.setattr("skfashion._base._mps_available", lambda: True)
+    monkeypatch.setattr("skfashion._runtime._mps_available", lambda: True)
     assert resolve_device("mps") == "mps"
 
 

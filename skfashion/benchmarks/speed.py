@@ -17,7 +17,12 @@ In one run, interleaved so that the figures share the machine's state:
    wins and by how much (``--no-options`` skips them);
 4. inference: one sample and 10,000 samples through ``transform`` /
    ``predict`` (input validation included) against a float32 forward of the
-   bare module.
+   bare module;
+5. a busy machine: a default fit of ``Autoencoder`` and ``ConvClassifier``
+   on an idle machine and beside a process spinning on every core, with
+   torch's own threads (skfashion before ``n_threads``), the default
+   ``n_threads=None`` and one thread (``--busy-only`` runs just this; the
+   spinning processes are its own).
 
     python -m skfashion speed --dataset fashion-mnist --output results
 
@@ -35,8 +40,9 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from skfashion import Autoencoder, FeedForwardClassifier
-from skfashion._base import native_bfloat16
+from skfashion._runtime import native_bfloat16
 
+from ._busy import busy_rows
 from ._common import load, machine, markdown_table, parser, write_results
 
 # -- the machine's peak --------------------------------------------------------
@@ -305,12 +311,19 @@ def main(argv=None, prog=None):
     p.add_argument("--epochs", type=int, default=3, help="epochs per round")
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
     p.add_argument("--no-options", action="store_true", help="skip the options")
+    p.add_argument(
+        "--busy-only",
+        action="store_true",
+        help="only the fits on an idle and on a busy machine",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.epochs, args.repeats, args.n_train = 2, 1, 2000
     X, y, _, _, source = load(args)
     X, y = X[: args.n_train], y[: args.n_train].astype(np.int64)
     load_at_start = os.getloadavg()[0]
+    if args.busy_only:
+        return _busy_only(args, X, y, source, load_at_start)
     peak = {
         "float32": matmul_peak(torch.float32),
         "bfloat16": matmul_peak(torch.bfloat16),
@@ -319,6 +332,7 @@ def main(argv=None, prog=None):
     training, fitted = training_rows(X, y, args, peak)
     options = [] if args.no_options else option_rows(X, y, args, peak)
     inference = inference_rows(fitted, X)
+    busy = busy_rows(X, y, args.repeats, args.quick, args.seed)
     results = {
         "dataset": args.dataset,
         "data": source,
@@ -330,6 +344,7 @@ def main(argv=None, prog=None):
         "training": training,
         "options": options,
         "inference": inference,
+        "busy": busy,
     }
     md = [
         f"{len(X)} {args.dataset} images ({source} data); {results['machine']}; "
@@ -345,7 +360,35 @@ def main(argv=None, prog=None):
     if options:
         md += ["", markdown_table(options, list(options[0]))]
     md += ["", markdown_table(inference, list(inference[0]))]
+    md += ["", _busy_intro(args), "", markdown_table(busy, list(busy[0]))]
     write_results(args.output, f"speed_{args.dataset}", results, "\n".join(md))
+
+
+def _busy_intro(args):
+    return (
+        "Fits on an idle machine and beside a process spinning on every core: "
+        f"median seconds of {args.repeats} interleaved runs of each thread setting."
+    )
+
+
+def _busy_only(args, X, y, source, load_at_start):
+    busy = busy_rows(X, y, args.repeats, args.quick, args.seed)
+    results = {
+        "dataset": args.dataset,
+        "data": source,
+        "machine": machine(),
+        "load_average_at_start": load_at_start,
+        "busy": busy,
+    }
+    md = [
+        f"{args.dataset} images ({source} data); {results['machine']}; load "
+        f"average at the start {load_at_start:.2f}.",
+        "",
+        _busy_intro(args),
+        "",
+        markdown_table(busy, list(busy[0])),
+    ]
+    write_results(args.output, f"busy_{args.dataset}", results, "\n".join(md))
 
 
 if __name__ == "__main__":

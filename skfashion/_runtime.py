@@ -1,0 +1,311 @@
+"""The runtime of a fit: device, precision, threads and seeding.
+
+Everything here is about the machine, not the model: which device trains,
+in which arithmetic, on how many threads, from which seed. The estimators
+resolve these once per fit and once per inference call.
+
+Threads. Torch's CPU kernels run on an OpenMP team whose threads spin at every
+barrier. When another process holds a core, every one of the thousands of
+small operations of an epoch waits for a descheduled thread: measured here
+on two cores with a process spinning on each, one epoch of the default
+``ConvClassifier`` took 14x longer on two threads than on one (see
+``benchmarks/README.md``, "Threads on a busy machine"). OpenMP's passive wait
+policy helps only partly, costs 5-40% on an idle machine, and can only be set
+before torch is first imported. So skfashion chooses the *number* of threads,
+which it can change at any time:
+
+- work too small for a second thread to pay (a step of a few million
+  multiply-adds) runs on one thread, without looking at the machine;
+- otherwise on as many threads as there are cores that other processes leave
+  free, measured from ``/proc/stat`` (Linux) over a short window at the start
+  of a fit, then again over each epoch, so that a load that starts or stops
+  mid-fit changes the count for the next epoch;
+- never more than the cores this process may use (its CPU affinity, a cgroup
+  CPU quota, ``OMP_NUM_THREADS`` as joblib's and Dask's workers set it) nor
+  than ``torch.get_num_threads()``, the caller's own setting, which is put
+  back after the call.
+
+Fits and inference calls in threads of one process take turns (a lock):
+torch's generator and thread count are process-wide.
+"""
+
+import contextlib
+import math
+import os
+import threading
+import time
+
+import torch
+
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+# Multiply-adds of one step (a training batch's forward pass, or an inference
+# chunk) under which a second thread does not pay. Measured on the 2-core
+# machine (benchmarks/README.md): an autoencoder 784-128-16 at batch 30
+# (6e6) runs as fast on one thread as on two; 784-1024-64 at batch 30 (5e7)
+# gains 15-20% from the second thread.
+MIN_WORK_PER_THREAD = 2e7
+
+# A core counts as free when other processes used less than this fraction of
+# it: a competitor holding a third of a core already stalls the barriers.
+_BUSY_FRACTION = 0.3
+
+# How long the first look at the machine lasts: /proc/stat counts in ticks of
+# 10 ms, so that three ticks a core tell a busy core from an idle one.
+_FIRST_LOOK_SECONDS = 0.03
+
+# torch's random generator and its thread count are process-wide. Fits in
+# threads of one process (joblib's threading backend) would draw from the same
+# generator and reset each other's thread count, so they take turns: each is
+# then seeded and threaded as it would be alone. Processes (loky, Dask) run in
+# parallel. Re-entrant, for a fit started from a callback of another.
+_TORCH_LOCK = threading.RLock()
+
+
+# -- cores ------------------------------------------------------------------
+
+
+def _affinity():
+    """The CPUs this process may run on, as a set of indices (or None)."""
+    try:
+        return os.sched_getaffinity(0)
+    except AttributeError:  # not on Linux
+        return None
+
+
+def _cgroup_quota():
+    """Cores allowed by a cgroup v2 CPU quota (a container's --cpus), or None."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    return max(1, math.floor(int(quota) / int(period)))
+
+
+def available_cores():
+    """Cores this process may use: its CPU affinity, capped by a cgroup quota
+    and by OMP_NUM_THREADS.
+
+    joblib's process workers and Dask's nannies set OMP_NUM_THREADS to their
+    share of the machine, so that parallel fits do not oversubscribe it.
+    """
+    cpus = _affinity()
+    cores = len(cpus) if cpus else (os.cpu_count() or 1)
+    quota = _cgroup_quota()
+    if quota is not None:
+        cores = min(cores, quota)
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) > 0:
+        cores = min(cores, int(omp))
+    return cores
+
+
+def _busy_ticks(cpus):
+    """Ticks the CPUs ``cpus`` spent busy since boot, from /proc/stat, or None.
+
+    Busy is everything but idle and I/O wait; time stolen by a hypervisor
+    counts as busy, since this process could not have it either.
+    """
+    try:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    busy = 0
+    for line in lines:
+        name, *fields = line.split()
+        if not name.startswith("cpu") or name == "cpu":
+            continue
+        if cpus is not None and int(name[3:]) not in cpus:
+            continue
+        # user nice system idle iowait irq softirq steal (guest* are in user)
+        values = [int(v) for v in fields[:8]]
+        busy += sum(values) - values[3] - values[4]
+    return busy
+
+
+class CpuMeter:
+    """How many cores other processes kept busy since the last reading.
+
+    Linux only (``/proc/stat``); elsewhere :meth:`others` returns None and
+    the policy assumes an idle machine, as torch does.
+    """
+
+    def __init__(self):
+        self.cpus = _affinity()
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._last = self._read()
+
+    def _read(self):
+        return time.monotonic(), _busy_ticks(self.cpus), time.process_time()
+
+    def others(self):
+        """Cores used by other processes since the last call (or creation)."""
+        (wall0, busy0, own0), (wall1, busy1, own1) = self._last, self._read()
+        self._last = (wall1, busy1, own1)
+        if busy0 is None or busy1 is None or wall1 <= wall0:
+            return None
+        busy = (busy1 - busy0) / self._tick  # CPU seconds, every process
+        return max(0.0, (busy - (own1 - own0)) / (wall1 - wall0))
+
+
+def free_cores(cores, others):
+    """Threads worth running on ``cores`` cores when other processes keep
+    ``others`` cores busy (None: unknown, taken as idle)."""
+    if others is None:
+        return cores
+    return max(1, cores - max(0, math.ceil(others - _BUSY_FRACTION)))
+
+
+class ThreadPolicy:
+    """How many threads a piece of work gets, and how to run it on them.
+
+    ``n_threads``: the estimator's parameter; None chooses (module docstring),
+    an int is used as given. ``work``: the multiply-adds of one step, which
+    must reach ``min_work`` for a second thread to be considered.
+    """
+
+    def __init__(self, n_threads, work, device="cpu", min_work=MIN_WORK_PER_THREAD):
+        self.n_threads = n_threads
+        self.work = work
+        self.device = device
+        self.min_work = min_work
+        # Read once: the count changes during a fit, the caller's setting not.
+        cores = max(1, min(available_cores(), torch.get_num_threads()))
+        on_cpu = torch.device(device).type == "cpu"
+        if n_threads is not None:
+            self.cap = int(n_threads)
+        elif on_cpu and work < min_work:
+            self.cap = 1
+        else:  # on a GPU the CPU only feeds the device: the caller's setting
+            self.cap = cores
+        # Whether the count follows the machine's load.
+        self.adaptive = n_threads is None and on_cpu and self.cap > 1
+
+    def first(self):
+        """The threads to start with, and a meter to follow the load with."""
+        cap = self.cap
+        if not self.adaptive:
+            return cap, None
+        meter = CpuMeter()
+        time.sleep(_FIRST_LOOK_SECONDS)
+        return free_cores(cap, meter.others()), meter
+
+    def next(self, meter):
+        """The threads for the next stretch of work, from the load since the
+        last reading of ``meter``."""
+        return free_cores(self.cap, meter.others())
+
+
+@contextlib.contextmanager
+def torch_threads(threads):
+    """Run torch on ``threads`` threads; put the caller's setting back after.
+
+    Holds the process-wide lock (see ``_TORCH_LOCK``).
+    """
+    with _TORCH_LOCK:
+        before = torch.get_num_threads()
+        try:
+            torch.set_num_threads(threads)
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Seed torch's generators for one fit; the caller's are put back after."""
+    devices = []
+    if torch.device(device).type == "cuda":
+        devices = [torch.device(device).index or 0]
+    with _TORCH_LOCK, torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def forward_work(module_class, module_kwargs, n_features):
+    """Multiply-adds of one sample's forward pass through a module, counted on
+    the meta device (no memory, no arithmetic, a few milliseconds)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"):
+        module = module_class(**module_kwargs).eval()
+        x = torch.empty(1, n_features)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(x)
+    return counter.get_total_flops() / 2
+
+
+# -- device and precision ------------------------------------------------------
+
+
+def _mps_available():
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def resolve_device(device):
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; other devices checked.
+
+    Accepts a string or a ``torch.device`` of type 'cpu', 'cuda' (with an index
+    or not) or 'mps'; anything else, or a device torch cannot use here, is a
+    ``ValueError``.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' "
+            "or 'mps'."
+        ) from exc
+    if resolved.type not in DEVICE_TYPES:
+        raise ValueError(
+            f"device={device!r} is not supported: skfashion trains on 'cpu', "
+            "'cuda' or 'mps'; use device='auto' to take what is there."
+        )
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but torch sees no GPU here; use device='auto' "
+                "or 'cpu'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but torch sees {torch.cuda.device_count()} "
+                "GPU(s); use device='cuda' or a smaller index."
+            )
+    if resolved.type == "mps" and not _mps_available():
+        raise ValueError(
+            f"device={device!r} but torch has no MPS (Apple GPU) backend here; "
+            "use device='auto' or 'cpu'."
+        )
+    return str(resolved)
+
+
+def native_bfloat16(device):
+    """Whether ``device`` computes bfloat16 matrix products natively.
+
+    A CPU with AMX tiles or AVX512-BF16 instructions (oneDNN then runs bfloat16
+    products at two to four times the float32 rate), a CUDA GPU of compute
+    capability 8.0 or more (Ampere on); not MPS, whose support varies.
+    """
+    device = torch.device(device)
+    if device.type == "cpu":
+        cpu = torch.cpu
+        return bool(cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported())
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device)[0] >= 8
+    return False
+
+
+def resolve_precision(precision, device):
+    """'auto' -> 'bfloat16' where ``device`` computes it natively, else 'float32'."""
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16(device) else "float32"
+    return precision

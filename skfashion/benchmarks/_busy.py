@@ -1,0 +1,104 @@
+"""The same fits on an idle machine and beside a process spinning on every core.
+
+Three thread settings, interleaved run by run so that they share the
+machine's state: torch's own threads (one a core: skfashion's behaviour
+before ``n_threads``), the default ``n_threads=None`` (chosen from the work
+and the cores other processes leave free), and one thread. Part of
+``skfashion speed``; ``--busy-only`` runs just this.
+"""
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from sklearn.base import clone
+
+from skfashion import Autoencoder, ConvClassifier
+from skfashion._runtime import available_cores
+
+
+@contextlib.contextmanager
+def competing_load(processes=None):
+    """Start ``processes`` Python processes that spin (one a core by default).
+
+    The load of a shared machine at its worst: every core wanted by another
+    process all the time. The processes are killed on leaving.
+    """
+    n = processes or os.cpu_count() or 1
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)
+    ]
+    try:
+        time.sleep(1.0)  # started, and spinning
+        yield n
+    finally:
+        for p in spinners:
+            p.kill()
+        for p in spinners:
+            p.wait()
+
+
+def cases(X, y, quick=False):
+    """(name, estimator, X, y) of a dense and a convolutional default fit."""
+    n_dense, n_conv = (1000, 200) if quick else (3000, 600)
+    return [
+        ("Autoencoder()", Autoencoder(max_epochs=2), X[:n_dense], None),
+        ("ConvClassifier()", ConvClassifier(max_epochs=1), X[:n_conv], y[:n_conv]),
+    ]
+
+
+def _fit_seconds(estimator, X, y):
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    return time.perf_counter() - start, estimator
+
+
+def busy_rows(X, y, repeats=3, quick=False, seed=0):
+    """Median fit seconds per estimator, load and thread setting."""
+    cores = available_cores()
+    settings = {
+        f"torch's {cores} threads (before)": cores,
+        "n_threads=None (default)": None,
+        "one thread": 1,
+    }
+    rows = []
+    for load in ("idle", "busy"):
+        context = competing_load() if load == "busy" else contextlib.nullcontext()
+        with context:
+            load_average = os.getloadavg()[0]
+            for name, est, Xc, yc in cases(X, y, quick):
+                seconds = {s: [] for s in settings}
+                threads_used = {s: set() for s in settings}
+                for _ in range(repeats):
+                    for setting, n_threads in settings.items():
+                        fit = clone(est).set_params(
+                            n_threads=n_threads, random_state=seed
+                        )
+                        s, fitted = _fit_seconds(fit, Xc, yc)
+                        seconds[setting].append(s)
+                        threads_used[setting] |= set(fitted.history_[:, "threads"])
+                one = statistics.median(seconds["one thread"])
+                before = statistics.median(seconds[next(iter(settings))])
+                for setting in settings:
+                    median = statistics.median(seconds[setting])
+                    rows.append(
+                        {
+                            "estimator": name,
+                            "samples": len(Xc),
+                            "epochs": est.max_epochs,
+                            "machine": load,
+                            "load average": round(load_average, 2),
+                            "threads": setting,
+                            "threads used": ",".join(
+                                map(str, sorted(threads_used[setting]))
+                            ),
+                            "fit s": median,
+                            "/ one thread": median / one,
+                            "/ before": median / before,
+                        }
+                    )
+                    print(rows[-1], flush=True)
+    return rows
