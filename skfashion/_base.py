@@ -48,7 +48,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import CosineAnnealingLR, MultiStepLR
 
 from ._net import FollowLoad, InMemoryDataset, TrainingInterrupted, ValidationSplit
@@ -127,6 +127,29 @@ def check_n_samples(n_samples):
     if n_samples < 1:
         raise ValueError(f"n_samples must be at least 1, got n_samples={n_samples}.")
     return int(n_samples)
+
+
+def check_callbacks(callbacks):
+    """``callbacks`` as skorch takes them, else a ``ValueError`` that says how.
+
+    skorch callbacks (instances, or classes that skorch instantiates) and
+    ``(name, callback)`` pairs; None is no callback.
+    """
+    checked = []
+    for entry in callbacks or []:
+        callback = entry
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str):
+            callback = entry[1]
+        is_class = isinstance(callback, type) and issubclass(callback, Callback)
+        if not (isinstance(callback, Callback) or is_class):
+            raise ValueError(
+                f"callbacks must hold skorch callbacks (skorch.callbacks.Callback "
+                f"instances) or (name, callback) pairs, got {entry!r}. Wrap a "
+                "function in a Callback subclass, e.g. one that overrides "
+                "on_epoch_end(self, net, **kwargs)."
+            )
+        checked.append(entry)
+    return checked
 
 
 class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
@@ -383,8 +406,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                     ),
                 )
             )
-        # Copies, so that fitting never changes the estimator's parameters.
-        callbacks.extend(copy.deepcopy(self.callbacks or []))
+        # The user's own objects, as skorch uses them: a logger or a pruner
+        # sees the fit (the estimator itself stays all or nothing).
+        callbacks.extend(check_callbacks(self.callbacks))
         return callbacks
 
     def _seed(self, epochs_done):
@@ -492,8 +516,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         policy = ThreadPolicy(
             self.n_threads, work_per_sample * fitted["batch_size_"], device
         )
-        threads, meter = policy.first()
-        follow = FollowLoad(policy, meter)
+        threads = policy.threads()
+        follow = FollowLoad(policy)
         build = self._continued_net if warm else self._new_net
         net = build(module, module_kwargs, fitted, device, seed, partial, follow)
         net.work_per_sample = work_per_sample

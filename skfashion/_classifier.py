@@ -396,8 +396,8 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
-        copied at each fit.
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs), used
+        as given, as skorch uses them: a logger or a pruner sees every fit.
 
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar and a table of epochs.
@@ -653,8 +653,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         numerical checks).
 
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
-        copied at each fit.
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs), used
+        as given, as skorch uses them: a logger or a pruner sees every fit.
 
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar and a table of epochs.

@@ -17,9 +17,9 @@ which it can change at any time:
 - work too small for a second thread to pay (a step of a few million
   multiply-adds) runs on one thread, without looking at the machine;
 - otherwise on as many threads as there are cores that other processes leave
-  free, measured from ``/proc/stat`` (Linux) over a short window at the start
-  of a fit, then again over each epoch, so that a load that starts or stops
-  mid-fit changes the count for the next epoch;
+  free, measured from ``/proc/stat`` (Linux; ``CpuMeter``) at the start of a
+  fit and every half second of training, so that a load that starts or
+  stops mid-fit changes the count within the epoch;
 - never more than the cores this process may use (its CPU affinity, a cgroup
   CPU quota, ``OMP_NUM_THREADS`` as joblib's and Dask's workers set it) nor
   than ``torch.get_num_threads()``, the caller's own setting, which is put
@@ -46,13 +46,10 @@ DEVICE_TYPES = ("cpu", "cuda", "mps")
 # gains 15-20% from the second thread.
 MIN_WORK_PER_THREAD = 2e7
 
-# A core counts as free when other processes used less than this fraction of
-# it: a competitor holding a third of a core already stalls the barriers.
-_BUSY_FRACTION = 0.3
-
-# How long the first look at the machine lasts: /proc/stat counts in ticks of
-# 10 ms, so that three ticks a core tell a busy core from an idle one.
-_FIRST_LOOK_SECONDS = 0.03
+# A core counts as busy when other processes held it more than this fraction
+# of the time: a competitor that holds half a core already stalls the
+# barriers of a team that counts on it.
+_BUSY_FRACTION = 0.5
 
 # torch's random generator and its thread count are process-wide. Fits in
 # threads of one process (joblib's threading backend) would draw from the same
@@ -128,28 +125,60 @@ def _busy_ticks(cpus):
 
 
 class CpuMeter:
-    """How many cores other processes kept busy since the last reading.
+    """How many cores other processes kept busy lately.
 
-    Linux only (``/proc/stat``); elsewhere :meth:`others` returns None and
-    the policy assumes an idle machine, as torch does.
+    The machine's load is the same for every fit and call of a process, so
+    one meter serves them all (:func:`machine`): each reading covers the time
+    since the one before, during which this process's own threads are
+    counted exactly and left out. No reading waits, unless the last one is
+    older than ``stale`` seconds (the process was idle: an average over that
+    long could hide a change) or this is the first: then it looks for
+    ``fresh`` seconds. Readings closer than ``fresh`` seconds give the last
+    figure again. Linux only (``/proc/stat``); elsewhere :meth:`others`
+    returns None and the policy takes the machine as idle, as torch does.
     """
 
-    def __init__(self):
+    def __init__(self, fresh=0.05, stale=2.0):
+        self.fresh = fresh
+        self.stale = stale
         self.cpus = _affinity()
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._lock = threading.Lock()
         self._last = self._read()
+        self._others = None
 
     def _read(self):
         return time.monotonic(), _busy_ticks(self.cpus), time.process_time()
 
     def others(self):
-        """Cores used by other processes since the last call (or creation)."""
-        (wall0, busy0, own0), (wall1, busy1, own1) = self._last, self._read()
-        self._last = (wall1, busy1, own1)
-        if busy0 is None or busy1 is None or wall1 <= wall0:
+        """Cores used by other processes since the last reading (see above)."""
+        if self._last[1] is None:  # no /proc/stat here
             return None
-        busy = (busy1 - busy0) / self._tick  # CPU seconds, every process
-        return max(0.0, (busy - (own1 - own0)) / (wall1 - wall0))
+        with self._lock:
+            age = time.monotonic() - self._last[0]
+            if age < self.fresh and self._others is not None:
+                return self._others
+            if age > self.stale or self._others is None:
+                self._last = self._read()
+                time.sleep(self.fresh)
+            (wall0, busy0, own0), (wall1, busy1, own1) = self._last, self._read()
+            self._last = (wall1, busy1, own1)
+            if busy0 is None or busy1 is None or wall1 <= wall0:
+                return None
+            busy = (busy1 - busy0) / self._tick  # CPU seconds, every process
+            self._others = max(0.0, (busy - (own1 - own0)) / (wall1 - wall0))
+            return self._others
+
+
+_MACHINE = []
+
+
+def machine():
+    """The process's ``CpuMeter``, made on first use."""
+    with _TORCH_LOCK:
+        if not _MACHINE:
+            _MACHINE.append(CpuMeter())
+        return _MACHINE[0]
 
 
 def free_cores(cores, others):
@@ -185,19 +214,12 @@ class ThreadPolicy:
         # Whether the count follows the machine's load.
         self.adaptive = n_threads is None and on_cpu and self.cap > 1
 
-    def first(self):
-        """The threads to start with, and a meter to follow the load with."""
-        cap = self.cap
+    def threads(self):
+        """The threads for the work now: the cap, less the cores that other
+        processes hold (when the count follows the load)."""
         if not self.adaptive:
-            return cap, None
-        meter = CpuMeter()
-        time.sleep(_FIRST_LOOK_SECONDS)
-        return free_cores(cap, meter.others()), meter
-
-    def next(self, meter):
-        """The threads for the next stretch of work, from the load since the
-        last reading of ``meter``."""
-        return free_cores(self.cap, meter.others())
+            return self.cap
+        return free_cores(self.cap, machine().others())
 
 
 @contextlib.contextmanager

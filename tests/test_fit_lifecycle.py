@@ -330,3 +330,22 @@ def test_a_clone_of_a_fitted_estimator_fits_like_the_original(data):
     X, y = data
     clf = small_clf().fit(X, y)
     np.testing.assert_array_equal(clone(clf).fit(X, y).predict(X), clf.predict(X))
+
+
+class RecordEpochs(Callback):
+    def __init__(self):
+        self.epochs = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs.append(len(net.history))
+
+
+def test_callbacks_are_used_as_given_and_checked(data):
+    X = data[0][:100]
+    recorder = RecordEpochs()
+    ae = small_ae(max_epochs=3, callbacks=[("record", recorder)]).fit(X)
+    assert recorder.epochs == [1, 2, 3]  # the user's own object saw the fit
+    assert ae.get_params()["callbacks"][0][1] is recorder
+    for wrong in (lambda net: None, "print", ("record", object())):
+        with pytest.raises(ValueError, match="callbacks must hold skorch callbacks"):
+            small_ae(callbacks=[wrong]).fit(X)
