@@ -1,8 +1,9 @@
 """skfashion: neural networks as first-class scikit-learn estimators."""
 
 from ._autoencoder import Autoencoder
-from ._classifier import ConvClassifier, FeedForwardClassifier
+from ._classifier import FeedForwardClassifier
 from ._conv_autoencoder import ConvAutoencoder
+from ._conv_classifier import ConvClassifier
 from ._variational import VariationalAutoencoder
 
 __version__ = "0.2.0.dev0"

@@ -46,11 +46,11 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import CosineAnnealingLR, MultiStepLR
 
+from ._compat import Interval, StrOptions, _check_sample_weight
 from ._net import FollowLoad, InMemoryDataset, TrainingInterrupted, ValidationSplit
 from ._runtime import (
     ThreadPolicy,
@@ -69,6 +69,9 @@ OPTIMIZERS = {
     "adadelta": torch.optim.Adadelta,
     "adagrad": torch.optim.Adagrad,
 }
+
+# Fitted attributes that scikit-learn's ``validate_data`` sets (and unsets).
+_INPUT_ATTRIBUTES = {"n_features_in_", "feature_names_in_"}
 
 # A fit improving on the trivial baseline by less than this fraction of its loss
 # learned nothing worth keeping: ConvergenceWarning.
@@ -247,10 +250,40 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         the fitted one (``reset=False``) but is a fit.
         """
         fitting = reset if fitting is None else fitting
+        shape = getattr(X, "shape", ())
+        if not reset and len(shape) >= 3:
+            self._check_input_shape(tuple(shape))
         X = validate_data(
             self, as_rows(X), reset=reset, dtype=self._input_dtype(fitting)
         )
+        if not fitting:
+            self._warn_if_out_of_range(X)
         return _as_tensor_ready(X)
+
+    def _check_input_shape(self, shape):
+        """Hook: refuse, with the fix, image arrays shaped unlike the fitted
+        ones (the families that read images check them)."""
+
+    def _warn_if_out_of_range(self, X):
+        """Warn when ``X`` lies far outside the range the model was fitted on.
+
+        Far: beyond the fitted range by more than its own width, as images in
+        0..255 given to a model fitted on 0..1 are.
+        """
+        low, high = getattr(self, "input_range_", (None, None))
+        if low is None or X.size == 0:
+            return
+        width = max(high - low, np.finfo(np.float32).tiny)
+        x_low, x_high = float(X.min()), float(X.max())
+        if x_low < low - width or x_high > high + width:
+            warnings.warn(
+                f"X has values in [{x_low:.4g}, {x_high:.4g}], far outside the "
+                f"range {type(self).__name__} was fitted on, [{low:.4g}, "
+                f"{high:.4g}]: its outputs mean little there. Scale X as the "
+                "training data were (images in 0..255 to [0, 1]: X / 255).",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @staticmethod
     def _fit_weights(sample_weight, X, y=None):
@@ -274,6 +307,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             X = _as_tensor_ready(X[keep])
             y = None if y is None else y[keep]
             weights = weights[keep]
+        # Scaled by the largest first, so that the mean of any finite weights
+        # (1e308, say) does not overflow.
+        weights = weights / weights.max()
         return X, y, (weights / weights.mean()).astype(X.dtype)
 
     def _validation_split(self, seed, partial=False):
@@ -362,14 +398,16 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 policy=CosineAnnealingLR, T_max=self.max_epochs, last_epoch=-1
             )
         if self.lr_schedule == "step":
+            # A step every ``every`` epochs: the epochs that a multiple of it
+            # rounds to, at most max_epochs - 1 of them whatever the size.
             every = self.lr_step_size * self.max_epochs
-            milestones = sorted(
-                {
-                    round(k * every)
-                    for k in range(1, math.ceil(1 / self.lr_step_size) + 1)
-                }
-                & set(range(1, self.max_epochs))
-            )
+            if every <= 1:
+                milestones = list(range(1, self.max_epochs))
+            else:
+                steps = range(1, math.ceil(self.max_epochs / every) + 1)
+                milestones = sorted(
+                    {round(k * every) for k in steps} & set(range(1, self.max_epochs))
+                )
             return LRScheduler(
                 policy=MultiStepLR,
                 milestones=milestones,
@@ -580,6 +618,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 X, y, sample_weight, warm, classes
             )
             fitted.update(self._input_fitted(shape if len(shape) >= 3 else X.shape))
+            low, high = float(X.min()), float(X.max())
+            if partial and warm:  # the range of every chunk so far
+                low = min(low, self.input_range_[0])
+                high = max(high, self.input_range_[1])
+            fitted["input_range_"] = (low, high)
             if warm:
                 self._check_same_input(fitted)
             self._check_fit_size(len(X), y)
@@ -604,8 +647,16 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             vars(self).clear()
             vars(self).update(before)
             raise
+        # Whole: what an earlier fit set and this one did not (a validation
+        # curve, say) goes, as after a fresh fit.
+        for name in set(before) - set(fitted) - _INPUT_ATTRIBUTES:
+            if name.endswith("_") and not name.startswith("_"):
+                vars(self).pop(name, None)
         vars(self).update(fitted)
         return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
 
     def _check_same_input(self, fitted):
         """A warm fit takes data shaped like the fitted ones (an image shape)."""

@@ -15,9 +15,9 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from ._base import Number
+from ._compat import StrOptions
 from ._modules import ACTIVATIONS
 
 
@@ -32,6 +32,29 @@ def _positive_ints(value, name, lengths=None):
         expected = f"{' or '.join(map(str, lengths))} " if lengths else ""
         raise ValueError(f"{name} must be {expected}positive integers, got {value!r}.")
     return tuple(int(v) for v in values)
+
+
+def _as_image(shape):
+    """The (c, h, w) of an image array's shape (n, h, w) or (n, c, h, w)."""
+    return tuple(int(v) for v in (shape[1:] if len(shape) == 4 else (1, *shape[1:])))
+
+
+def _refuse_channels_last(shape, fitted=None):
+    """Channels-last colour images (n, h, w, 3) are refused, with the fix.
+
+    skfashion, as torch, reads (n, c, h, w); (n, 32, 32, 3) would otherwise be
+    32 channels of 32 x 3 pixels. A last axis of 1, 3 or 4 (grey, RGB, RGBA)
+    behind a larger second one is taken to be channels-last, unless it is the
+    fitted shape.
+    """
+    if len(shape) != 4 or fitted is not None and _as_image(shape) == tuple(fitted):
+        return
+    if shape[3] in (1, 3, 4) and shape[1] not in (1, 3, 4):
+        raise ValueError(
+            f"X has the shape {tuple(shape)}: channels-last images (n, height, "
+            "width, channels), it seems. skfashion reads images as (n, channels, "
+            "height, width), as torch does: pass X.transpose(0, 3, 1, 2)."
+        )
 
 
 class ConvNetwork:
@@ -53,6 +76,7 @@ class ConvNetwork:
     def _input_fitted(self, shape):
         """``image_shape_`` (c, h, w), from ``image_shape`` or the input's shape."""
         n_features = math.prod(shape[1:])
+        _refuse_channels_last(shape)
         if self.image_shape != "auto":
             image = _positive_ints(self.image_shape, "image_shape", lengths=(2, 3))
             image = image if len(image) == 3 else (1, *image)
@@ -62,6 +86,12 @@ class ConvNetwork:
                     f"values, but the samples have {n_features}. Give the shape of "
                     "the images, as (height, width) or (channels, height, width), "
                     "or image_shape='auto'."
+                )
+            if len(shape) >= 3 and _as_image(shape) != image:
+                raise ValueError(
+                    f"image_shape={self.image_shape!r} contradicts the shape of the "
+                    f"images given, {tuple(shape[1:])}. Leave image_shape='auto' "
+                    "for image arrays, or give the images as rows."
                 )
         elif len(shape) == 4:
             image = tuple(shape[1:])
@@ -73,6 +103,18 @@ class ConvNetwork:
         else:
             image = (1, 1, n_features)
         return {"image_shape_": tuple(int(v) for v in image)}
+
+    def _check_input_shape(self, shape):
+        """Image arrays at predict, transform, score...: the fitted shape."""
+        _refuse_channels_last(shape, self.image_shape_)
+        if _as_image(shape) != tuple(self.image_shape_):
+            raise ValueError(
+                f"X holds images of shape {tuple(shape[1:])}, but "
+                f"{type(self).__name__} was fitted on images of shape "
+                f"{tuple(self.image_shape_)} (channels, height, width). Give images "
+                "of the fitted shape, as (n, height, width) for one channel or "
+                "(n, channels, height, width)."
+            )
 
     def _conv_kwargs(self, fitted):
         """The module keyword arguments of the convolutional blocks."""

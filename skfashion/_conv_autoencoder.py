@@ -4,7 +4,7 @@ The face of ``Autoencoder`` (``BaseAutoencoder``) on the convolutional family
 (``ConvNetwork``): one module, ``ConvAutoencoderModule``, and this class.
 """
 
-from ._autoencoder import BaseAutoencoder
+from ._autoencoder_face import BaseAutoencoder
 from ._conv import ConvNetwork
 from ._modules import ConvAutoencoderModule
 

@@ -11,9 +11,9 @@ training recipe (``BaseNeuralEstimator``) know nothing of them.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from ._base import Number
+from ._compat import StrOptions
 from ._modules import ACTIVATIONS
 
 

@@ -37,6 +37,8 @@ import time
 
 import torch
 
+from ._compat import cpu_multiplies_bfloat16
+
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 # Multiply-adds of one step (a training batch's forward pass, or an inference
@@ -319,8 +321,7 @@ def native_bfloat16(device):
     """
     device = torch.device(device)
     if device.type == "cpu":
-        cpu = torch.cpu
-        return bool(cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported())
+        return cpu_multiplies_bfloat16()
     if device.type == "cuda":
         return torch.cuda.get_device_capability(device)[0] >= 8
     return False

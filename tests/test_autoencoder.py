@@ -85,7 +85,7 @@ def test_transform_inverse_transform_reconstruct_and_sample(data):
             new, ae.sample(5, random_state=1, distribution=distribution)
         )
     assert list(ae.get_feature_names_out()[:2]) == ["autoencoder0", "autoencoder1"]
-    with pytest.raises(ValueError, match="expects codes of n_components=8"):
+    with pytest.raises(ValueError, match="expects codes of 8 features"):
         ae.inverse_transform(codes[:, :3])
     with pytest.raises(ValueError, match="distribution"):
         ae.sample(2, distribution="uniform")

@@ -241,5 +241,5 @@ def test_partial_fit_conv_keeps_its_image_shape(mnist):
     ae.partial_fit(images[:200])
     ae.partial_fit(X[200:400])  # rows of 784: the same 28 x 28 images
     assert ae.image_shape_ == (1, 28, 28) and ae.n_epochs_ == 2
-    with pytest.raises(ValueError, match="image_shape"):
+    with pytest.raises(ValueError, match="images of shape"):
         ae.partial_fit(X[:200].reshape(-1, 1, 14, 56))

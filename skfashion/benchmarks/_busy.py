@@ -17,7 +17,7 @@ import time
 from sklearn.base import clone
 
 from skfashion import Autoencoder, ConvClassifier
-from skfashion._runtime import available_cores
+from skfashion._runtime import CpuMeter, available_cores
 
 
 @contextlib.contextmanager
@@ -69,6 +69,9 @@ def busy_rows(X, y, repeats=3, quick=False, seed=0):
         context = competing_load() if load == "busy" else contextlib.nullcontext()
         with context:
             load_average = os.getloadavg()[0]
+            meter = CpuMeter()  # what the other processes take, phase long
+            meter.others()
+            phase = []
             for name, est, Xc, yc in cases(X, y, quick):
                 seconds = {s: [] for s in settings}
                 threads_used = {s: set() for s in settings}
@@ -90,7 +93,7 @@ def busy_rows(X, y, repeats=3, quick=False, seed=0):
                             "samples": len(Xc),
                             "epochs": est.max_epochs,
                             "machine": load,
-                            "load average": round(load_average, 2),
+                            "load average at start": round(load_average, 2),
                             "threads": setting,
                             "threads used": ",".join(
                                 map(str, sorted(threads_used[setting]))
@@ -100,5 +103,11 @@ def busy_rows(X, y, repeats=3, quick=False, seed=0):
                             "/ before": median / before,
                         }
                     )
+                    phase.append(rows[-1])
                     print(rows[-1], flush=True)
+            others = meter.others()
+            for row in phase:
+                row["cores held by others"] = (
+                    "unknown" if others is None else round(others, 2)
+                )
     return rows

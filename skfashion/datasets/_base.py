@@ -18,8 +18,8 @@ from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._compat import StrOptions, validate_params
 from ._idx import atomic_write_bytes, parse_idx, part_prefix, read_idx_bytes
 
 _SUBSETS = StrOptions({"train", "test", "all"})
