@@ -4,6 +4,7 @@ from ._autoencoder import Autoencoder
 from ._classifier import FeedForwardClassifier
 from ._conv_autoencoder import ConvAutoencoder
 from ._conv_classifier import ConvClassifier
+from ._conv_variational import ConvVariationalAutoencoder
 from ._variational import VariationalAutoencoder
 
 __version__ = "0.2.0.dev0"
@@ -12,6 +13,7 @@ __all__ = [
     "Autoencoder",
     "ConvAutoencoder",
     "ConvClassifier",
+    "ConvVariationalAutoencoder",
     "FeedForwardClassifier",
     "VariationalAutoencoder",
     "__version__",

@@ -2,7 +2,6 @@
 
 from ._autoencoder_face import BaseAutoencoder
 from ._dense import DenseNetwork
-from ._modules import AutoencoderModule
 
 
 class Autoencoder(DenseNetwork, BaseAutoencoder):
@@ -49,22 +48,22 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         Activation of the hidden layers. The code itself is linear.
 
     output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
-        Activation of the decoder's output. 'sigmoid' reconstructs values in
-        [0, 1] and so needs input in [0, 1]; 'identity' reconstructs any
-        value; 'auto' takes 'sigmoid' when the training data lie in [0, 1]
-        (pixels) and 'identity' otherwise, so that the defaults work on any
-        numeric data. The choice made is ``output_activation_``.
+        Activation of the decoder's output. 'sigmoid' reconstructs values in [0,
+        1] and so needs input in [0, 1]; 'identity' reconstructs any value;
+        'auto' takes 'sigmoid' when the training data lie in [0, 1] (pixels) and
+        'identity' otherwise, so that the defaults work on any numeric data. The
+        choice made is ``output_activation_``.
 
     loss : {'mse', 'bce', 'auto'}, default='mse'
         Reconstruction loss, averaged over samples and features: the mean
-        squared error or the binary cross-entropy (which needs the sigmoid
-        output and input in [0, 1]); 'auto' is 'bce' with a sigmoid output,
-        'mse' otherwise. The choice made is ``loss_``.
+        squared error or the binary cross-entropy (a Bernoulli decoder: it needs
+        the sigmoid output and input in [0, 1]); 'auto' is 'bce' with a sigmoid
+        output, 'mse' otherwise. The choice made is ``loss_``.
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
-        The torch optimizer, with its default settings but for the learning
-        rate and weight decay.
+        The torch optimizer, with its default settings but for the learning rate
+        and weight decay.
 
     learning_rate : float, default=2e-3
         Initial learning rate.
@@ -73,15 +72,15 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         L2 penalty (decoupled for 'adamw'), on all parameters.
 
     batch_size : int or 'auto', default='auto'
-        Samples per gradient step. 'auto' is a hundredth of the training
-        samples within [16, 128]: about 100 steps an epoch on small data.
+        Samples per gradient step. 'auto' is a hundredth of the training samples
+        within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
 
     l1_activity : float, default=0.0
-        Weight of the L1 penalty on the code, ``l1_activity * mean_i |z_i|_1``:
-        a sparse autoencoder.
+        Weight of an L1 penalty on the code (a variational code's mean),
+        ``l1_activity * mean_i |z_i|_1``: a sparse autoencoder.
 
     noise : float, default=0.0
         Standard deviation of Gaussian noise added to the training inputs (the
@@ -101,15 +100,16 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
 
     lr_step_size : float in (0, 1], default=0.5
         Fraction of ``max_epochs`` between two steps of the 'step' schedule
-        (0.5 of 20 epochs: a step every 10).
+        (0.25 of 20 epochs: a step every 5).
 
     lr_gamma : float, default=0.3
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when
-        its loss has not improved for ``n_iter_no_change`` epochs; the best
-        epoch's weights are kept. Without it, all the data is used to train.
+        Hold out ``validation_fraction`` of the training data (stratified for a
+        classifier) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
+        it, all the data is used to train.
 
     validation_fraction : float, default=0.1
         Held-out fraction when ``early_stopping`` is True.
@@ -125,7 +125,9 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, the noise, dropout and
-        the validation split. An int makes a CPU fit bit-for-bit repeatable.
+        variational codes drawn in training, and the validation split. An int
+        makes a CPU fit bit-for-bit repeatable for a given precision, thread
+        count and machine (see ``n_threads``).
 
     n_threads : int or None, default=None
         CPU threads of torch in this estimator's fits and predictions. None
@@ -179,6 +181,11 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
 
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
+
+    input_range_ : tuple of float
+        The smallest and the largest value of the training data: data far
+        outside this range warn at predict time (images in 0..255 given to a
+        model fitted on [0, 1]).
 
     code_mean_ : ndarray of shape (n_components,)
         Mean of the training codes, used by :meth:`sample`.
@@ -272,11 +279,3 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         self.precision = precision
         self.callbacks = callbacks
         self.verbose = verbose
-
-    def _module_and_kwargs(self, X, fitted):
-        return AutoencoderModule, dict(
-            n_features=X.shape[1],
-            n_components=int(self.n_components),
-            output_activation=fitted["output_activation_"],
-            **self._dense_kwargs(),
-        )

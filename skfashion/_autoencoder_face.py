@@ -26,8 +26,8 @@ class BaseAutoencoder(
 
     A subclass names its parameters in ``__init__`` (``n_components``,
     ``output_activation``, ``loss``, ``l1_activity``, ``noise`` and the
-    training recipe's, plus its family's) and builds its module in
-    ``_module_and_kwargs``: a module with ``encode``, ``decode`` and a
+    training recipe's, plus its family's); its family (``DenseNetwork``,
+    ``ConvNetwork``) gives the module, with ``encode``, ``decode`` and a
     ``forward`` that returns an ``AutoencoderOutput``.
     """
 
@@ -40,6 +40,16 @@ class BaseAutoencoder(
         "noise": [Number(Real, 0, None, closed="left")],
     }
     _net_class = AutoencoderNet
+    _code = "linear"  # the code head of the module (_modules.CODES)
+
+    def _module_and_kwargs(self, X, fitted):
+        """The family's autoencoder module with this face's code."""
+        return self._autoencoder_module, dict(
+            n_components=int(self.n_components),
+            output_activation=fitted["output_activation_"],
+            code=self._code,
+            **self._family_kwargs(X, fitted),
+        )
 
     # -- fitting ------------------------------------------------------------
 

@@ -21,18 +21,20 @@
   that they are all or nothing too;
 - a model no better than a trivial baseline warns with ``ConvergenceWarning``.
 
-The contract, bottom-up: a torch module in ``_modules.py`` returns named
-outputs; a skorch net in ``_net.py`` trains it (``get_loss`` reads those
-names) and runs inference through skorch's ``forward_iter``; an estimator
-class is a *face* (what the estimator does: ``BaseAutoencoder``,
-``BaseClassifier``) combined with a *network family* (the layers' parameters
-and checks: ``DenseNetwork`` in ``_dense.py``, ``ConvNetwork`` in ``_conv.py``)
-on this base, which keeps the training recipe (optimizer, schedule, early
-stopping, precision, seeding) and the fit's lifecycle. A new kind of network
-is one module plus one small estimator class that names its parameters in
-``__init__`` and implements ``_module_and_kwargs``; a new family adds its
-mixin beside the two. The hooks are declared abstract below (or given a
-default that does nothing); nothing is discovered by name.
+The contract, bottom-up: a torch module in ``_modules.py`` returns the named
+outputs it declares (``outputs``); a skorch net in ``_net.py`` trains it
+(``get_loss`` reads those names) and runs inference through skorch's
+``forward_iter``; an estimator class is a *face* (what the estimator does:
+``BaseAutoencoder``, ``BaseVariationalAutoencoder``, ``BaseClassifier``)
+combined with a *network family* (the layers' parameters, checks and modules:
+``DenseNetwork`` in ``_dense.py``, ``ConvNetwork`` in ``_conv.py``) on this
+base, which keeps the training recipe (optimizer, schedule, early stopping,
+precision, seeding, threads) and the fit's lifecycle. Faces and families
+compose: a face asks its family for the module (``_autoencoder_module`` or
+``_classifier_module``, with ``_family_kwargs``), so that a new face works on
+every family and a new family gives every face; an estimator class is then
+its ``__init__`` and its docstring. The hooks are declared abstract below (or
+given a default that does nothing); nothing is discovered by name.
 """
 
 import abc

@@ -2,7 +2,6 @@
 
 from ._classifier_face import BaseClassifier
 from ._dense import DenseNetwork
-from ._modules import ClassifierModule
 
 
 class FeedForwardClassifier(DenseNetwork, BaseClassifier):
@@ -34,8 +33,8 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
-        The torch optimizer, with its default settings but for the learning
-        rate and weight decay.
+        The torch optimizer, with its default settings but for the learning rate
+        and weight decay.
 
     learning_rate : float, default=1e-3
         Initial learning rate.
@@ -44,8 +43,8 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         L2 penalty (decoupled for 'adamw'), on all parameters.
 
     batch_size : int or 'auto', default='auto'
-        Samples per gradient step. 'auto' is a hundredth of the training
-        samples within [16, 128]: about 100 steps an epoch on small data.
+        Samples per gradient step. 'auto' is a hundredth of the training samples
+        within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=50
         Passes over the training data (fewer with early stopping).
@@ -64,16 +63,16 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
 
     lr_step_size : float in (0, 1], default=0.4
         Fraction of ``max_epochs`` between two steps of the 'step' schedule
-        (0.4 of 20 epochs: a step every 8).
+        (0.25 of 20 epochs: a step every 5).
 
     lr_gamma : float, default=0.5
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
-        Hold out a stratified ``validation_fraction`` of the training data and
-        stop when its loss has not improved for ``n_iter_no_change`` epochs;
-        the best epoch's weights are kept. The validation accuracy is then
-        recorded in ``history_`` as ``valid_acc``.
+        Hold out ``validation_fraction`` of the training data (stratified for a
+        classifier) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
+        it, all the data is used to train.
 
     validation_fraction : float, default=0.1
         Held-out fraction when ``early_stopping`` is True.
@@ -94,8 +93,10 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         ``partial_fit`` always goes on.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the shuffling, dropout and the
-        validation split. An int makes a CPU fit bit-for-bit repeatable.
+        Seeds the weight initialisation, the shuffling, the noise, dropout and
+        variational codes drawn in training, and the validation split. An int
+        makes a CPU fit bit-for-bit repeatable for a given precision, thread
+        count and machine (see ``n_threads``).
 
     n_threads : int or None, default=None
         CPU threads of torch in this estimator's fits and predictions. None
@@ -154,6 +155,11 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
 
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
+
+    input_range_ : tuple of float
+        The smallest and the largest value of the training data: data far
+        outside this range warn at predict time (images in 0..255 given to a
+        model fitted on [0, 1]).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -230,10 +236,3 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         self.precision = precision
         self.callbacks = callbacks
         self.verbose = verbose
-
-    def _module_and_kwargs(self, X, fitted):
-        return ClassifierModule, dict(
-            n_features=X.shape[1],
-            n_classes=len(fitted["classes_"]),
-            **self._dense_kwargs(),
-        )

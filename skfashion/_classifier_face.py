@@ -47,6 +47,12 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
     }
     _net_class = ClassifierNet
 
+    def _module_and_kwargs(self, X, fitted):
+        """The family's classifier module, with a logit per class."""
+        return self._classifier_module, dict(
+            n_classes=len(fitted["classes_"]), **self._family_kwargs(X, fitted)
+        )
+
     def _extra_callbacks(self, validation):
         scorings = [("train_acc", True)]
         if validation:

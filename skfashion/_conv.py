@@ -18,7 +18,7 @@ import numpy as np
 
 from ._base import Number
 from ._compat import StrOptions
-from ._modules import ACTIVATIONS
+from ._modules import ACTIVATIONS, ConvAutoencoderModule, ConvClassifierModule
 
 
 def _positive_ints(value, name, lengths=None):
@@ -116,7 +116,11 @@ class ConvNetwork:
                 "(n, channels, height, width)."
             )
 
-    def _conv_kwargs(self, fitted):
+    # The modules of this family, for each face.
+    _autoencoder_module = ConvAutoencoderModule
+    _classifier_module = ConvClassifierModule
+
+    def _family_kwargs(self, X, fitted):
         """The module keyword arguments of the convolutional blocks."""
         if self.kernel_size % 2 == 0:
             raise ValueError(

@@ -6,7 +6,6 @@ The face of ``Autoencoder`` (``BaseAutoencoder``) on the convolutional family
 
 from ._autoencoder_face import BaseAutoencoder
 from ._conv import ConvNetwork
-from ._modules import ConvAutoencoderModule
 
 
 class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
@@ -32,8 +31,8 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     Parameters
     ----------
     channels : array-like of int or int, default=(32, 64)
-        Channels of the encoder's blocks; each block halves the image (28 x
-        28 -> 14 x 14 -> 7 x 7 with two). The decoder climbs them in reverse.
+        Channels of the blocks; each block halves the image (28 x 28 -> 14 x 14
+        -> 7 x 7 with two). An autoencoder's decoder climbs them in reverse.
 
     n_components : int, default=64
         Size of the code: the number of features ``transform`` returns.
@@ -48,30 +47,34 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     kernel_size : int, default=3
         Side of the convolution kernels (odd).
 
-    downsampling : {'stride', 'pool'}, default='pool'
-        How a block halves the image: its first convolution has stride 2
-        ('stride'), or a 2 x 2 max-pooling follows its convolutions ('pool').
+    downsampling : {'pool', 'stride'}, default='pool'
+        How a block halves the image: a 2 x 2 max-pooling after its convolutions
+        ('pool'), or stride 2 in its first convolution ('stride').
 
     convs_per_block : int, default=2
-        Convolutions in each encoder block.
+        Convolutions in each block.
 
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
             default='relu'
         Activation after each convolution. The code itself is linear.
 
     output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
-        Activation of the decoder's output; 'auto' takes 'sigmoid' when the
-        training data lie in [0, 1], 'identity' otherwise
-        (``output_activation_``).
+        Activation of the decoder's output. 'sigmoid' reconstructs values in [0,
+        1] and so needs input in [0, 1]; 'identity' reconstructs any value;
+        'auto' takes 'sigmoid' when the training data lie in [0, 1] (pixels) and
+        'identity' otherwise, so that the defaults work on any numeric data. The
+        choice made is ``output_activation_``.
 
     loss : {'mse', 'bce', 'auto'}, default='mse'
-        Reconstruction loss, averaged over samples and features; 'auto' is
-        'bce' with a sigmoid output, 'mse' otherwise (``loss_``).
+        Reconstruction loss, averaged over samples and features: the mean
+        squared error or the binary cross-entropy (a Bernoulli decoder: it needs
+        the sigmoid output and input in [0, 1]); 'auto' is 'bce' with a sigmoid
+        output, 'mse' otherwise. The choice made is ``loss_``.
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
-        The torch optimizer, with its default settings but for the learning
-        rate and weight decay.
+        The torch optimizer, with its default settings but for the learning rate
+        and weight decay.
 
     learning_rate : float, default=1e-3
         Initial learning rate.
@@ -80,18 +83,19 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         L2 penalty (decoupled for 'adamw'), on all parameters.
 
     batch_size : int or 'auto', default='auto'
-        Samples per gradient step. 'auto' is a hundredth of the training
-        samples within [16, 128]: about 100 steps an epoch on small data.
+        Samples per gradient step. 'auto' is a hundredth of the training samples
+        within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
 
     l1_activity : float, default=0.0
-        Weight of the L1 penalty on the code: a sparse autoencoder.
+        Weight of an L1 penalty on the code (a variational code's mean),
+        ``l1_activity * mean_i |z_i|_1``: a sparse autoencoder.
 
     noise : float, default=0.0
-        Standard deviation of Gaussian noise added to the training inputs: a
-        denoising autoencoder.
+        Standard deviation of Gaussian noise added to the training inputs (the
+        loss still compares with the clean input): a denoising autoencoder.
 
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
@@ -107,15 +111,16 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
 
     lr_step_size : float in (0, 1], default=0.5
         Fraction of ``max_epochs`` between two steps of the 'step' schedule
-        (0.5 of 20 epochs: a step every 10).
+        (0.25 of 20 epochs: a step every 5).
 
     lr_gamma : float, default=0.3
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when
-        its loss has not improved for ``n_iter_no_change`` epochs; the best
-        epoch's weights are kept. Without it, all the data is used to train.
+        Hold out ``validation_fraction`` of the training data (stratified for a
+        classifier) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
+        it, all the data is used to train.
 
     validation_fraction : float, default=0.1
         Held-out fraction when ``early_stopping`` is True.
@@ -131,7 +136,9 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, the noise, dropout and
-        the validation split. An int makes a CPU fit bit-for-bit repeatable.
+        variational codes drawn in training, and the validation split. An int
+        makes a CPU fit bit-for-bit repeatable for a given precision, thread
+        count and machine (see ``n_threads``).
 
     n_threads : int or None, default=None
         CPU threads of torch in this estimator's fits and predictions. None
@@ -185,6 +192,11 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
 
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
+
+    input_range_ : tuple of float
+        The smallest and the largest value of the training data: data far
+        outside this range warn at predict time (images in 0..255 given to a
+        model fitted on [0, 1]).
 
     image_shape_ : tuple of int
         The (channels, height, width) the rows were viewed in.
@@ -288,10 +300,3 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         self.precision = precision
         self.callbacks = callbacks
         self.verbose = verbose
-
-    def _module_and_kwargs(self, X, fitted):
-        return ConvAutoencoderModule, dict(
-            n_components=int(self.n_components),
-            output_activation=fitted["output_activation_"],
-            **self._conv_kwargs(fitted),
-        )

@@ -5,7 +5,6 @@ from numbers import Integral
 from ._base import Number
 from ._classifier_face import BaseClassifier
 from ._conv import ConvNetwork
-from ._modules import ConvClassifierModule
 
 
 class ConvClassifier(ConvNetwork, BaseClassifier):
@@ -30,8 +29,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     Parameters
     ----------
     channels : array-like of int or int, default=(32, 64)
-        Channels of the blocks; each block halves the image (28 x 28 -> 14 x
-        14 -> 7 x 7 with two).
+        Channels of the blocks; each block halves the image (28 x 28 -> 14 x 14
+        -> 7 x 7 with two). An autoencoder's decoder climbs them in reverse.
 
     image_shape : (height, width), (channels, height, width) or 'auto', \
             default='auto'
@@ -44,8 +43,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         Side of the convolution kernels (odd).
 
     downsampling : {'pool', 'stride'}, default='pool'
-        How a block halves the image: a 2 x 2 max-pooling after its
-        convolutions ('pool'), or stride 2 in its first convolution ('stride').
+        How a block halves the image: a 2 x 2 max-pooling after its convolutions
+        ('pool'), or stride 2 in its first convolution ('stride').
 
     convs_per_block : int, default=2
         Convolutions in each block.
@@ -59,8 +58,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
-        The torch optimizer, with its default settings but for the learning
-        rate and weight decay.
+        The torch optimizer, with its default settings but for the learning rate
+        and weight decay.
 
     learning_rate : float, default=1e-3
         Initial learning rate.
@@ -69,8 +68,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         L2 penalty (decoupled for 'adamw'), on all parameters.
 
     batch_size : int or 'auto', default='auto'
-        Samples per gradient step. 'auto' is a hundredth of the training
-        samples within [16, 128]: about 100 steps an epoch on small data.
+        Samples per gradient step. 'auto' is a hundredth of the training samples
+        within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=15
         Passes over the training data (fewer with early stopping).
@@ -90,16 +89,16 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
 
     lr_step_size : float in (0, 1], default=0.4
         Fraction of ``max_epochs`` between two steps of the 'step' schedule
-        (0.4 of 20 epochs: a step every 8).
+        (0.25 of 20 epochs: a step every 5).
 
     lr_gamma : float, default=0.5
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
-        Hold out a stratified ``validation_fraction`` of the training data and
-        stop when its loss has not improved for ``n_iter_no_change`` epochs;
-        the best epoch's weights are kept. The validation accuracy is then
-        recorded in ``history_`` as ``valid_acc``.
+        Hold out ``validation_fraction`` of the training data (stratified for a
+        classifier) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
+        it, all the data is used to train.
 
     validation_fraction : float, default=0.1
         Held-out fraction when ``early_stopping`` is True.
@@ -120,8 +119,10 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         ``partial_fit`` always goes on.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the shuffling, dropout and the
-        validation split. An int makes a CPU fit bit-for-bit repeatable.
+        Seeds the weight initialisation, the shuffling, the noise, dropout and
+        variational codes drawn in training, and the validation split. An int
+        makes a CPU fit bit-for-bit repeatable for a given precision, thread
+        count and machine (see ``n_threads``).
 
     n_threads : int or None, default=None
         CPU threads of torch in this estimator's fits and predictions. None
@@ -180,6 +181,11 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
 
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
+
+    input_range_ : tuple of float
+        The smallest and the largest value of the training data: data far
+        outside this range warn at predict time (images in 0..255 given to a
+        model fitted on [0, 1]).
 
     image_shape_ : tuple of int
         The (channels, height, width) the rows were viewed in.
@@ -272,9 +278,8 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _module_and_kwargs(self, X, fitted):
-        return ConvClassifierModule, dict(
-            n_classes=len(fitted["classes_"]),
-            dense_units=int(self.dense_units),
-            **self._conv_kwargs(fitted),
-        )
+    def _family_kwargs(self, X, fitted):
+        return {
+            **super()._family_kwargs(X, fitted),
+            "dense_units": int(self.dense_units),
+        }

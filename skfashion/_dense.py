@@ -3,7 +3,8 @@
 ``DenseNetwork`` is mixed into the estimators whose networks are stacks of
 linear layers (``Autoencoder``, ``VariationalAutoencoder``,
 ``FeedForwardClassifier``): it declares ``hidden_layer_sizes``,
-``activation``, ``batch_norm`` and ``dropout`` and checks them before a fit.
+``activation``, ``batch_norm`` and ``dropout``, checks them before a fit and
+names its module for each face.
 The estimator's face (``BaseAutoencoder``, ``BaseClassifier``) and the
 training recipe (``BaseNeuralEstimator``) know nothing of them.
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from ._base import Number
 from ._compat import StrOptions
-from ._modules import ACTIVATIONS
+from ._modules import ACTIVATIONS, AutoencoderModule, ClassifierModule
 
 
 class DenseNetwork:
@@ -41,9 +42,14 @@ class DenseNetwork:
             )
         return tuple(int(s) for s in sizes)
 
-    def _dense_kwargs(self):
+    # The modules of this family, for each face.
+    _autoencoder_module = AutoencoderModule
+    _classifier_module = ClassifierModule
+
+    def _family_kwargs(self, X, fitted):
         """The module keyword arguments of the hidden layers."""
         return dict(
+            n_features=X.shape[1],
             hidden_layer_sizes=self._hidden_layer_sizes(),
             activation=self.activation,
             batch_norm=self.batch_norm,

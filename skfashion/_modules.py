@@ -4,8 +4,10 @@ Only torch here (no numpy, scikit-learn or skorch): these are the plain
 ``nn.Module`` objects that the skorch nets in ``_net.py`` train. Every module
 takes rows (n, d) and gives rows back (the convolutional ones view them as
 images (n, c, h, w) inside). The contract with the nets: an autoencoder's
-``forward`` returns an ``AutoencoderOutput`` (named outputs, read by
-``AutoencoderNet.get_loss``) and it has ``encode`` and ``decode``; a
+``forward`` returns an ``AutoencoderOutput``, the named outputs that its
+``outputs`` attribute declares (read by ``AutoencoderNet.get_loss``), and it
+has ``encode`` and ``decode``; its code is a head of its own, ``LinearCode``
+or ``GaussianCode`` (variational), so that every family has both. A
 classifier's ``forward`` returns the logits and its ``features`` the last
 hidden layer. A new network family is one module here that keeps it. Shapes
 below use ``n`` for the batch, ``d`` for the input width (784 for 28 x 28
@@ -83,104 +85,120 @@ def mirrored_decoder(
     )
 
 
-class AutoencoderModule(nn.Module):
-    """An encoder to a linear code of size k, and the mirrored decoder.
+class LinearCode(nn.Module):
+    """The code of a plain autoencoder: a linear map of the encoder's features.
 
-    784-256-64 means ``AutoencoderModule(784, (256,), 64)``: the encoder is
-    784 -> 256 (hidden) -> 64 (the code, no activation, so that it is free to
-    take any value, as PCA scores do), and the decoder 64 -> 256 (hidden) -> 784
-    followed by ``output_activation``.
+    No activation, so that the code is free to take any value, as PCA scores
+    do. ``forward`` (n, width) -> the code to decode (n, k) and the named
+    outputs it adds.
     """
 
-    def __init__(
-        self,
-        n_features,
-        hidden_layer_sizes,
-        n_components,
-        activation="relu",
-        output_activation="sigmoid",
-        batch_norm=False,
-        dropout=0.0,
-    ):
+    outputs = ("reconstruction", "code")
+
+    def __init__(self, width, n_components):
         super().__init__()
-        hidden = list(hidden_layer_sizes)
-        self.encoder = nn.Sequential(
-            hidden_layers([n_features, *hidden], activation, batch_norm, dropout),
-            nn.Linear(_last_width(n_features, hidden), n_components),
-        )
-        self.decoder = mirrored_decoder(
-            n_components,
-            hidden,
-            n_features,
-            activation,
-            output_activation,
-            batch_norm,
-            dropout,
-        )
+        self.linear = nn.Linear(width, n_components)
 
-    def encode(self, x):  # (n, d) -> (n, k)
-        return self.encoder(x)
+    def mean(self, h):  # (n, width) -> (n, k)
+        return self.linear(h)
 
-    def decode(self, z):  # (n, k) -> (n, d)
-        return self.decoder(z)
-
-    def forward(self, x) -> AutoencoderOutput:
-        """The reconstruction (n, d) and the code (n, k)."""
-        z = self.encode(x)
-        return {"reconstruction": self.decode(z), "code": z}
+    def forward(self, h):
+        z = self.linear(h)
+        return z, {"code": z}
 
 
-class VariationalAutoencoderModule(nn.Module):
-    """A Gaussian encoder q(z | x) = N(mu, diag(exp(log_var))) and a decoder.
+class GaussianCode(nn.Module):
+    """The code of a variational autoencoder: q(z | x) = N(mu, diag(exp(log_var))).
 
-    The encoder's hidden layers feed two linear heads, for the mean and the log
-    variance of the code. In training, ``forward`` samples the code with the
+    Two linear heads on the encoder's features, for the mean and the log
+    variance. In training, the code decoded is drawn with the
     reparameterisation trick (z = mu + sigma * eps, so that gradients flow
-    through mu and sigma); in evaluation it uses the mean.
+    through mu and sigma); in evaluation it is the mean. The outputs add
+    ``log_var``, which the loss's KL term reads.
     """
 
-    def __init__(
-        self,
-        n_features,
-        hidden_layer_sizes,
-        n_components,
-        activation="relu",
-        output_activation="sigmoid",
-        batch_norm=False,
-        dropout=0.0,
-    ):
+    outputs = ("reconstruction", "code", "log_var")
+
+    def __init__(self, width, n_components):
         super().__init__()
-        hidden = list(hidden_layer_sizes)
-        width = _last_width(n_features, hidden)
-        self.body = hidden_layers(
-            [n_features, *hidden], activation, batch_norm, dropout
-        )
-        self.mean = nn.Linear(width, n_components)
+        self.mu = nn.Linear(width, n_components)
         self.log_var = nn.Linear(width, n_components)
-        self.decoder = mirrored_decoder(
-            n_components,
-            hidden,
-            n_features,
-            activation,
-            output_activation,
-            batch_norm,
-            dropout,
-        )
 
-    def encode(self, x):  # (n, d) -> (n, k): the posterior mean
-        return self.mean(self.body(x))
+    def mean(self, h):  # (n, width) -> (n, k)
+        return self.mu(h)
 
-    def decode(self, z):  # (n, k) -> (n, d)
-        return self.decoder(z)
-
-    def forward(self, x) -> AutoencoderOutput:
-        """The reconstruction (n, d), the mean as code (n, k), the log variance."""
-        h = self.body(x)
-        mean, log_var = self.mean(h), self.log_var(h)
+    def forward(self, h):
+        mean, log_var = self.mu(h), self.log_var(h)
         z = mean
         if self.training:
             z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        return {"reconstruction": self.decode(z), "code": mean, "log_var": log_var}
+        return z, {"code": mean, "log_var": log_var}
+
+
+CODES = {"linear": LinearCode, "gaussian": GaussianCode}
+
+
+class _AutoencoderBase(nn.Module):
+    """What every autoencoder module does, whatever its family.
+
+    A family builds ``features`` (the encoder up to its last hidden layer),
+    ``decode`` and calls ``_set_code``; ``encode`` and ``forward`` follow.
+    """
+
+    def _set_code(self, code, width, n_components):
+        self.code = CODES[code](width, n_components)
+        self.outputs = self.code.outputs  # the names forward returns
+
+    def encode(self, x):  # (n, d) -> (n, k); a variational code's mean
+        return self.code.mean(self.features(x))
+
+    def forward(self, x) -> AutoencoderOutput:
+        """The reconstruction (n, d) and the code's named outputs (n, k)."""
+        z, named = self.code(self.features(x))
+        return {"reconstruction": self.decode(z), **named}
+
+
+class AutoencoderModule(_AutoencoderBase):
+    """Hidden layers to a code of size k, and the mirrored decoder.
+
+    784-256-64 means ``AutoencoderModule(784, (256,), 64)``: the encoder is
+    784 -> 256 (hidden) -> 64 (the code: ``LinearCode``, or with
+    ``code='gaussian'`` a variational ``GaussianCode``), and the decoder 64 ->
+    256 (hidden) -> 784 followed by ``output_activation``.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_components,
+        activation="relu",
+        output_activation="sigmoid",
+        batch_norm=False,
+        dropout=0.0,
+        code="linear",
+    ):
+        super().__init__()
+        hidden = list(hidden_layer_sizes)
+        self.body = hidden_layers(
+            [n_features, *hidden], activation, batch_norm, dropout
+        )
+        self._set_code(code, _last_width(n_features, hidden), n_components)
+        self.decoder = mirrored_decoder(
+            n_components,
+            hidden,
+            n_features,
+            activation,
+            output_activation,
+            batch_norm,
+            dropout,
+        )
+
+    def features(self, x):  # (n, d) -> (n, last hidden width)
+        return self.body(x)
+
+    def decode(self, z):  # (n, k) -> (n, d)
+        return self.decoder(z)
 
 
 class ClassifierModule(nn.Module):
@@ -287,7 +305,7 @@ def conv_encoder(
     )
 
 
-class ConvAutoencoderModule(nn.Module):
+class ConvAutoencoderModule(_AutoencoderBase):
     """Convolutional blocks to a linear code of size k, and a mirrored decoder.
 
     ``image_shape`` (c, h, w): rows (n, c * h * w) are viewed as images. The
@@ -311,6 +329,7 @@ class ConvAutoencoderModule(nn.Module):
         output_activation="sigmoid",
         batch_norm=True,
         dropout=0.0,
+        code="linear",
     ):
         super().__init__()
         c, h, w = self.image_shape = tuple(image_shape)
@@ -329,7 +348,7 @@ class ConvAutoencoderModule(nn.Module):
             dropout,
             convs_per_block,
         )
-        self.to_code = nn.Linear(flat, n_components)
+        self._set_code(code, flat, n_components)
         self.from_code = nn.Sequential(
             nn.Linear(n_components, flat), ACTIVATIONS[activation]()
         )
@@ -356,18 +375,12 @@ class ConvAutoencoderModule(nn.Module):
         )
         self._maps = (channels[-1], *self.sides[-1])
 
-    def encode(self, x):  # (n, d) -> (n, k)
-        images = x.reshape(-1, *self.image_shape)
-        return self.to_code(self.encoder(images).flatten(1))
+    def features(self, x):  # (n, d) -> (n, flattened maps)
+        return self.encoder(x.reshape(-1, *self.image_shape)).flatten(1)
 
     def decode(self, z):  # (n, k) -> (n, d)
         maps = self.from_code(z).reshape(-1, *self._maps)
         return self.decoder(maps).flatten(1)
-
-    def forward(self, x) -> AutoencoderOutput:
-        """The reconstruction (n, d) and the code (n, k)."""
-        z = self.encode(x)
-        return {"reconstruction": self.decode(z), "code": z}
 
 
 class ConvClassifierModule(nn.Module):

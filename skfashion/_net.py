@@ -494,8 +494,9 @@ class AutoencoderNet(InMemoryNet):
     The target is the input itself: ``get_loss`` compares the reconstruction
     with the clean batch ``X`` (the noise of a denoising autoencoder is added
     in ``infer``, to the network's input only), adds ``l1_activity`` times the
-    mean L1 norm of the codes and, for a variational module (whose forward also
-    returns ``log_var``), ``beta`` times the KL divergence to N(0, I).
+    mean L1 norm of the codes and, for a variational module (one that declares
+    ``log_var`` among its ``outputs``), ``beta`` times the KL divergence to
+    N(0, I).
 
     Parameters
     ----------
@@ -538,7 +539,7 @@ class AutoencoderNet(InMemoryNet):
         if self.l1_activity > 0:
             l1 = code.abs().sum(dim=1)  # (n,)
             loss = loss + self.l1_activity * weighted_mean(l1, sample_weight)
-        if "log_var" in y_pred:  # variational: the code is the posterior mean
+        if "log_var" in self.module_.outputs:  # variational: code is the mean
             log_var = y_pred["log_var"]
             # KL(N(mu, sigma^2) || N(0, 1)) summed over the code, mean over the
             # batch, divided by the number of pixels to match the per-pixel

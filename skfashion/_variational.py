@@ -1,19 +1,10 @@
-"""The variational autoencoder, as a scikit-learn transformer.
+"""The variational autoencoder: the variational face on the dense family."""
 
-The face of ``Autoencoder`` on the fully connected family, with a Gaussian
-encoder (``VariationalAutoencoderModule``), the KL term of the ELBO in its
-net's loss (``AutoencoderNet`` reads the module's ``log_var`` output) and
-``sample`` drawing from the prior.
-"""
-
-from numbers import Real
-
-from ._autoencoder import Autoencoder
-from ._base import Number
-from ._modules import VariationalAutoencoderModule
+from ._dense import DenseNetwork
+from ._variational_face import BaseVariationalAutoencoder
 
 
-class VariationalAutoencoder(Autoencoder):
+class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     """A variational autoencoder (VAE), as a scikit-learn transformer.
 
     The encoder outputs a Gaussian over codes, q(z | x) = N(mu(x),
@@ -41,7 +32,7 @@ class VariationalAutoencoder(Autoencoder):
         Widths of the encoder's hidden layers; the decoder uses them reversed.
 
     n_components : int, default=16
-        Size of the code.
+        Size of the code: the number of features ``transform`` returns.
 
     beta : float, default=1.0
         Weight of the KL term (a beta-VAE when it is not 1).
@@ -51,36 +42,43 @@ class VariationalAutoencoder(Autoencoder):
         Activation of the hidden layers.
 
     output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
-        Activation of the decoder's output; 'auto' takes 'sigmoid' when the
-        training data lie in [0, 1], 'identity' otherwise.
+        Activation of the decoder's output. 'sigmoid' reconstructs values in [0,
+        1] and so needs input in [0, 1]; 'identity' reconstructs any value;
+        'auto' takes 'sigmoid' when the training data lie in [0, 1] (pixels) and
+        'identity' otherwise, so that the defaults work on any numeric data. The
+        choice made is ``output_activation_``.
 
     loss : {'auto', 'bce', 'mse'}, default='auto'
-        Reconstruction loss: 'bce' (a Bernoulli decoder, for pixels in
-        [0, 1]) or 'mse' (a Gaussian one); 'auto' is 'bce' with a sigmoid
-        output, 'mse' otherwise.
+        Reconstruction loss, averaged over samples and features: the mean
+        squared error or the binary cross-entropy (a Bernoulli decoder: it needs
+        the sigmoid output and input in [0, 1]); 'auto' is 'bce' with a sigmoid
+        output, 'mse' otherwise. The choice made is ``loss_``.
 
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
-        The torch optimizer.
+        The torch optimizer, with its default settings but for the learning rate
+        and weight decay.
 
     learning_rate : float, default=1e-3
         Initial learning rate.
 
     weight_decay : float, default=0.0
-        L2 penalty on all parameters.
+        L2 penalty (decoupled for 'adamw'), on all parameters.
 
     batch_size : int or 'auto', default='auto'
-        Samples per gradient step. 'auto' is a hundredth of the training
-        samples within [16, 128]: about 100 steps an epoch on small data.
+        Samples per gradient step. 'auto' is a hundredth of the training samples
+        within [16, 128]: about 100 steps an epoch on small data.
 
     max_epochs : int, default=30
-        Passes over the training data.
+        Passes over the training data (fewer with early stopping).
 
     l1_activity : float, default=0.0
-        Weight of an L1 penalty on the posterior means.
+        Weight of an L1 penalty on the code (a variational code's mean),
+        ``l1_activity * mean_i |z_i|_1``: a sparse autoencoder.
 
     noise : float, default=0.0
-        Standard deviation of Gaussian noise added to the training inputs.
+        Standard deviation of Gaussian noise added to the training inputs (the
+        loss still compares with the clean input): a denoising autoencoder.
 
     batch_norm : bool, default=False
         Batch normalisation after each hidden linear layer.
@@ -96,14 +94,16 @@ class VariationalAutoencoder(Autoencoder):
 
     lr_step_size : float in (0, 1], default=0.5
         Fraction of ``max_epochs`` between two steps of the 'step' schedule
-        (0.5 of 20 epochs: a step every 10).
+        (0.25 of 20 epochs: a step every 5).
 
     lr_gamma : float, default=0.5
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
-        Stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs, keeping the best weights.
+        Hold out ``validation_fraction`` of the training data (stratified for a
+        classifier) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
+        it, all the data is used to train.
 
     validation_fraction : float, default=0.1
         Held-out fraction when ``early_stopping`` is True.
@@ -118,8 +118,10 @@ class VariationalAutoencoder(Autoencoder):
         ``partial_fit`` always goes on.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation, shuffling, the code sampling in training,
-        dropout, noise and the validation split.
+        Seeds the weight initialisation, the shuffling, the noise, dropout and
+        variational codes drawn in training, and the validation split. An int
+        makes a CPU fit bit-for-bit repeatable for a given precision, thread
+        count and machine (see ``n_threads``).
 
     n_threads : int or None, default=None
         CPU threads of torch in this estimator's fits and predictions. None
@@ -154,7 +156,7 @@ class VariationalAutoencoder(Autoencoder):
     Attributes
     ----------
     net_ : skorch.NeuralNet
-        The trained skorch net.
+        The trained skorch net; its torch module is ``net_.module_``.
 
     history_ : skorch.History
         Per-epoch and per-batch records of the training.
@@ -167,6 +169,11 @@ class VariationalAutoencoder(Autoencoder):
 
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
+
+    input_range_ : tuple of float
+        The smallest and the largest value of the training data: data far
+        outside this range warn at predict time (images in 0..255 given to a
+        model fitted on [0, 1]).
 
     code_mean_ : ndarray of shape (n_components,)
         Mean of the training posterior means.
@@ -195,8 +202,8 @@ class VariationalAutoencoder(Autoencoder):
     """
 
     _parameter_constraints: dict = {
-        **Autoencoder._parameter_constraints,
-        "beta": [Number(Real, 0, None, closed="left")],
+        **BaseVariationalAutoencoder._parameter_constraints,
+        **DenseNetwork._family_constraints,
     }
 
     def __init__(
@@ -231,73 +238,31 @@ class VariationalAutoencoder(Autoencoder):
         callbacks=None,
         verbose=0,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            n_components=n_components,
-            activation=activation,
-            output_activation=output_activation,
-            loss=loss,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            l1_activity=l1_activity,
-            noise=noise,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            lr_schedule=lr_schedule,
-            lr_step_size=lr_step_size,
-            lr_gamma=lr_gamma,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start,
-            random_state=random_state,
-            n_threads=n_threads,
-            device=device,
-            precision=precision,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_components = n_components
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.l1_activity = l1_activity
+        self.noise = noise
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.lr_schedule = lr_schedule
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.device = device
+        self.precision = precision
+        self.callbacks = callbacks
+        self.verbose = verbose
         self.beta = beta
-
-    def _module_and_kwargs(self, X, fitted):
-        _, kwargs = super()._module_and_kwargs(X, fitted)
-        return VariationalAutoencoderModule, kwargs
-
-    def _net_kwargs(self, fitted):
-        return {**super()._net_kwargs(fitted), "beta": self.beta}
-
-    def sample(self, n_samples=1, *, random_state=None, distribution="prior"):
-        """Generate new data by decoding codes drawn from the prior N(0, I).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of samples.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draw of the codes.
-
-        distribution : {'prior', 'standard', 'fitted'}, default='prior'
-            'prior' (or its synonym 'standard', as in
-            :meth:`Autoencoder.sample`) draws from N(0, I), the distribution
-            the KL term pulls the codes towards; 'fitted' from the Gaussian
-            fitted to the training posterior means.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features), dtype float32
-            Decoded samples.
-        """
-        if distribution not in ("prior", "standard", "fitted"):
-            raise ValueError(
-                "distribution must be 'prior', 'standard' or 'fitted', got "
-                f"{distribution!r}."
-            )
-        return super().sample(
-            n_samples,
-            random_state=random_state,
-            distribution="fitted" if distribution == "fitted" else "standard",
-        )

@@ -10,6 +10,7 @@ from skfashion import (
     Autoencoder,
     ConvAutoencoder,
     ConvClassifier,
+    ConvVariationalAutoencoder,
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
@@ -43,6 +44,10 @@ ESTIMATORS = [
         convs_per_block=1,
         noise=0.1,
         max_epochs=5,
+    ),
+    ConvVariationalAutoencoder(channels=(4, 8), n_components=4, max_epochs=5),
+    ConvVariationalAutoencoder(
+        channels=4, n_components=2, downsampling="stride", beta=0.5, max_epochs=5
     ),
     ConvClassifier(channels=(4, 8), dense_units=16, max_epochs=30),
     ConvClassifier(

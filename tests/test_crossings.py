@@ -8,6 +8,7 @@ from skfashion import (
     Autoencoder,
     ConvAutoencoder,
     ConvClassifier,
+    ConvVariationalAutoencoder,
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
@@ -16,6 +17,7 @@ AUTOENCODERS = [
     Autoencoder((16,), 4, max_epochs=2),
     VariationalAutoencoder((16,), 4, max_epochs=2),
     ConvAutoencoder((4,), 4, max_epochs=1),
+    ConvVariationalAutoencoder((4,), 4, max_epochs=1),
 ]
 
 

@@ -1,10 +1,11 @@
+import pytest
 import torch
 from torch import nn
 
 from skfashion._modules import (
     AutoencoderModule,
     ClassifierModule,
-    VariationalAutoencoderModule,
+    ConvAutoencoderModule,
     hidden_layers,
 )
 
@@ -15,9 +16,9 @@ def _widths(sequential):
 
 def test_autoencoder_mirrors_the_encoder_and_keeps_the_code_linear():
     module = AutoencoderModule(784, (512, 256, 128), 64)
-    assert _widths(module.encoder) == [512, 256, 128, 64]
+    assert _widths(module.body) + _widths(module.code) == [512, 256, 128, 64]
     assert _widths(module.decoder) == [128, 256, 512, 784]
-    assert isinstance(module.encoder[-1], nn.Linear)  # no activation on the code
+    assert list(module.code.children()) == [module.code.linear]  # a linear code
     x = torch.rand(5, 784)
     out = module(x)
     assert set(out) == {"reconstruction", "code"}  # named outputs, no log_var
@@ -38,13 +39,22 @@ def test_hidden_layers_order_and_batch_norm_without_bias():
     assert layers[0].bias is None  # the norm's shift makes a bias redundant
 
 
-def test_variational_module_samples_in_training_and_uses_the_mean_in_eval():
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: AutoencoderModule(20, (16,), 4, code="gaussian"),
+        lambda: ConvAutoencoderModule((1, 4, 5), (3,), 4, code="gaussian"),
+    ],
+    ids=["dense", "conv"],
+)
+def test_a_gaussian_code_samples_in_training_and_gives_its_mean_in_eval(make):
     torch.manual_seed(0)
-    module = VariationalAutoencoderModule(20, (16,), 4)
+    module = make()
+    assert module.outputs == ("reconstruction", "code", "log_var")
     x = torch.rand(3, 20)
     module.train()
     a, b = module(x), module(x)
-    assert set(a) == {"reconstruction", "code", "log_var"}
+    assert set(a) == set(module.outputs)  # what it declares, no more
     assert not torch.equal(a["reconstruction"], b["reconstruction"])
     assert a["code"].shape == a["log_var"].shape == (3, 4)
     module.eval()

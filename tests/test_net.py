@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from skfashion._modules import AutoencoderModule, VariationalAutoencoderModule
+from skfashion._modules import AutoencoderModule
 from skfashion._net import (
     AutoencoderNet,
     InMemoryBatchIterator,
@@ -80,7 +80,7 @@ def test_loss_is_reconstruction_plus_the_code_penalty():
 
 
 def test_elbo_kl_term_vanishes_at_the_prior_and_is_weighted_by_beta():
-    net = _initialized_net(VariationalAutoencoderModule, loss="bce", beta=2.0)
+    net = _initialized_net(loss="bce", beta=2.0, module__code="gaussian")
     X = torch.rand(4, 6)
     reconstruction = torch.rand(4, 6).clamp(0.01, 0.99)
     zeros = torch.zeros(4, 3)

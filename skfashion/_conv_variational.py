@@ -1,0 +1,305 @@
+"""The convolutional variational autoencoder: the variational face on the
+convolutional family (one module, ``ConvAutoencoderModule`` with a Gaussian
+code, and this class)."""
+
+from ._conv import ConvNetwork
+from ._variational_face import BaseVariationalAutoencoder
+
+
+class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
+    """A convolutional variational autoencoder (VAE), as a scikit-learn transformer.
+
+    The encoder of :class:`ConvAutoencoder` (convolutional blocks that halve
+    the image) ends in a Gaussian over codes, q(z | x) = N(mu(x),
+    diag(sigma(x)^2)), as in :class:`VariationalAutoencoder`: training
+    samples z with the reparameterisation trick and minimises the negative
+    ELBO per value, the reconstruction loss plus ``beta`` times the KL
+    divergence to the prior N(0, I) divided by the number of values.
+    ``transform`` returns the posterior means, ``inverse_transform`` decodes
+    codes, :meth:`sample` decodes draws from the prior. Rows (n, h * w) and
+    image arrays (n, h, w) or (n, c, h, w) are both accepted.
+
+    The defaults (the blocks of ``ConvAutoencoder()``, a code of 16 as
+    ``VariationalAutoencoder()``'s, the binary cross-entropy for pixels) are
+    a first draft: they pass scikit-learn's checks and learn the bundled
+    sample, but have not yet been chosen on validation splits of the full
+    data sets.
+
+    Parameters
+    ----------
+    channels : array-like of int or int, default=(32, 64)
+        Channels of the blocks; each block halves the image (28 x 28 -> 14 x 14
+        -> 7 x 7 with two). An autoencoder's decoder climbs them in reverse.
+
+    n_components : int, default=16
+        Size of the code: the number of features ``transform`` returns.
+
+    beta : float, default=1.0
+        Weight of the KL term (a beta-VAE when it is not 1).
+
+    image_shape : (height, width), (channels, height, width) or 'auto', \
+            default='auto'
+        The shape the rows are viewed in. 'auto' takes it from the training
+        data: the shape of image arrays, a square one-channel image for rows
+        of a square number of values (784 -> 28 x 28), else an image one
+        pixel high. The shape used is ``image_shape_``.
+
+    kernel_size : int, default=3
+        Side of the convolution kernels (odd).
+
+    downsampling : {'pool', 'stride'}, default='pool'
+        How a block halves the image: a 2 x 2 max-pooling after its convolutions
+        ('pool'), or stride 2 in its first convolution ('stride').
+
+    convs_per_block : int, default=2
+        Convolutions in each block.
+
+    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
+            default='relu'
+        Activation after each convolution. The code itself is linear.
+
+    output_activation : {'auto', 'sigmoid', 'identity'}, default='auto'
+        Activation of the decoder's output. 'sigmoid' reconstructs values in [0,
+        1] and so needs input in [0, 1]; 'identity' reconstructs any value;
+        'auto' takes 'sigmoid' when the training data lie in [0, 1] (pixels) and
+        'identity' otherwise, so that the defaults work on any numeric data. The
+        choice made is ``output_activation_``.
+
+    loss : {'auto', 'bce', 'mse'}, default='auto'
+        Reconstruction loss, averaged over samples and features: the mean
+        squared error or the binary cross-entropy (a Bernoulli decoder: it needs
+        the sigmoid output and input in [0, 1]); 'auto' is 'bce' with a sigmoid
+        output, 'mse' otherwise. The choice made is ``loss_``.
+
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
+            default='adam'
+        The torch optimizer, with its default settings but for the learning rate
+        and weight decay.
+
+    learning_rate : float, default=1e-3
+        Initial learning rate.
+
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for 'adamw'), on all parameters.
+
+    batch_size : int or 'auto', default='auto'
+        Samples per gradient step. 'auto' is a hundredth of the training samples
+        within [16, 128]: about 100 steps an epoch on small data.
+
+    max_epochs : int, default=20
+        Passes over the training data (fewer with early stopping).
+
+    l1_activity : float, default=0.0
+        Weight of an L1 penalty on the code (a variational code's mean),
+        ``l1_activity * mean_i |z_i|_1``: a sparse autoencoder.
+
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the training inputs (the
+        loss still compares with the clean input): a denoising autoencoder.
+
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+
+    dropout : float, default=0.0
+        Dropout probability after each encoder block, in training only.
+
+    lr_schedule : {'cosine', 'step'} or None, default='cosine'
+        Learning-rate schedule, relative to the length of the run: 'cosine'
+        anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
+        'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
+        fraction of ``max_epochs``; None keeps it constant.
+
+    lr_step_size : float in (0, 1], default=0.5
+        Fraction of ``max_epochs`` between two steps of the 'step' schedule
+        (0.25 of 20 epochs: a step every 5).
+
+    lr_gamma : float, default=0.3
+        Factor of the 'step' schedule.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for a
+        classifier) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
+        it, all the data is used to train.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+
+    warm_start : bool, default=False
+        When True, ``fit`` goes on from the fitted network's weights and
+        optimizer state (the schedule starts again, for ``max_epochs`` more
+        epochs), as in ``MLPClassifier``; the data must fit the network.
+        ``partial_fit`` always goes on.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling, the noise, dropout and
+        variational codes drawn in training, and the validation split. An int
+        makes a CPU fit bit-for-bit repeatable for a given precision, thread
+        count and machine (see ``n_threads``).
+
+    n_threads : int or None, default=None
+        CPU threads of torch in this estimator's fits and predictions. None
+        chooses: one thread for a small network, else as many as the cores
+        that other processes leave free, looked at again every epoch, so
+        that a busy machine slows a fit down instead of stalling it; never
+        more than the cores this process may use (affinity, container quota,
+        ``OMP_NUM_THREADS``) nor than ``torch.get_num_threads()``. An int
+        fixes the count: a fit with an int ``random_state`` is then
+        bit-for-bit repeatable whatever the machine's load.
+
+    device : str or torch.device, default='auto'
+        'auto' uses a GPU when torch sees one, else the CPU; or a device of
+        type 'cpu', 'cuda' ('cuda:1') or 'mps'.
+
+    precision : {'auto', 'float32', 'bfloat16', 'float64'}, default='auto'
+        Arithmetic of the training forward pass. 'bfloat16' runs it under
+        ``torch.autocast`` (matrix products in bfloat16; weights, loss and
+        optimizer state in float32); 'auto' takes bfloat16 where the device
+        computes it natively (a CPU with AMX or AVX512-BF16, a GPU of compute
+        capability 8.0 or more), else float32. Predictions are float32.
+        'float64' runs everything in float64, predictions too (slow; for
+        numerical checks).
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs), used
+        as given, as skorch uses them: a logger or a pruner sees every fit.
+
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar and a table of epochs.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; its torch module is ``net_.module_``.
+
+    history_ : skorch.History
+        Per-epoch and per-batch records of the training (losses, durations).
+
+    loss_curve_ : list of float
+        Training loss (the negative ELBO per value) of each epoch.
+
+    validation_loss_curve_ : list of float
+        Validation loss of each epoch; only with ``early_stopping``.
+
+    best_validation_loss_ : float
+        Lowest validation loss; only with ``early_stopping``.
+
+    n_epochs_ : int
+        Epochs run.
+
+    precision_ : {'float32', 'bfloat16', 'float64'}
+        The precision the training ran in, with 'auto' resolved.
+
+    input_range_ : tuple of float
+        The smallest and the largest value of the training data: data far
+        outside this range warn at predict time (images in 0..255 given to a
+        model fitted on [0, 1]).
+
+    image_shape_ : tuple of int
+        The (channels, height, width) the rows were viewed in.
+
+    code_mean_ : ndarray of shape (n_components,)
+        Mean of the training posterior means.
+
+    code_covariance_ : ndarray of shape (n_components, n_components)
+        Their covariance (``sample(distribution='fitted')``).
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    VariationalAutoencoder : The fully connected VAE.
+    ConvAutoencoder : The deterministic convolutional autoencoder.
+
+    Examples
+    --------
+    >>> from skfashion import ConvVariationalAutoencoder
+    >>> from skfashion.datasets import load_fashion_mnist_sample
+    >>> images = load_fashion_mnist_sample().images[:300]
+    >>> vae = ConvVariationalAutoencoder((8, 16), 4, max_epochs=1, random_state=0)
+    >>> vae.fit(images).transform(images[:5]).shape
+    (5, 4)
+    >>> vae.sample(3, random_state=0).shape
+    (3, 784)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseVariationalAutoencoder._parameter_constraints,
+        **ConvNetwork._family_constraints,
+    }
+
+    def __init__(
+        self,
+        channels=(32, 64),
+        n_components=16,
+        *,
+        beta=1.0,
+        image_shape="auto",
+        kernel_size=3,
+        downsampling="pool",
+        convs_per_block=2,
+        activation="relu",
+        output_activation="auto",
+        loss="auto",
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_epochs=20,
+        l1_activity=0.0,
+        noise=0.0,
+        batch_norm=True,
+        dropout=0.0,
+        lr_schedule="cosine",
+        lr_step_size=0.5,
+        lr_gamma=0.3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        warm_start=False,
+        random_state=None,
+        n_threads=None,
+        device="auto",
+        precision="auto",
+        callbacks=None,
+        verbose=0,
+    ):
+        self.channels = channels
+        self.n_components = n_components
+        self.image_shape = image_shape
+        self.kernel_size = kernel_size
+        self.downsampling = downsampling
+        self.convs_per_block = convs_per_block
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.l1_activity = l1_activity
+        self.noise = noise
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.lr_schedule = lr_schedule
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.device = device
+        self.precision = precision
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.beta = beta

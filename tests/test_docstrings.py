@@ -1,0 +1,95 @@
+"""A shared parameter means one thing: its text is the same in every estimator."""
+
+import pytest
+from sklearn.utils._testing import assert_docstring_consistency
+
+from skfashion import (
+    Autoencoder,
+    ConvAutoencoder,
+    ConvClassifier,
+    ConvVariationalAutoencoder,
+    FeedForwardClassifier,
+    VariationalAutoencoder,
+)
+
+pytest.importorskip("numpydoc")
+
+ALL = [
+    Autoencoder,
+    VariationalAutoencoder,
+    ConvAutoencoder,
+    ConvVariationalAutoencoder,
+    FeedForwardClassifier,
+    ConvClassifier,
+]
+AUTOENCODERS = ALL[:4]
+CONV = [ConvAutoencoder, ConvVariationalAutoencoder, ConvClassifier]
+
+# The training recipe: every estimator's. Defaults differ, so types are not
+# compared for those whose default does.
+RECIPE = [
+    "optimizer",
+    "learning_rate",
+    "weight_decay",
+    "batch_size",
+    "max_epochs",
+    "lr_schedule",
+    "lr_step_size",
+    "lr_gamma",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "warm_start",
+    "random_state",
+    "n_threads",
+    "device",
+    "precision",
+    "callbacks",
+    "verbose",
+]
+DEFAULTS_DIFFER = ("learning_rate", "weight_decay", "max_epochs", "lr_step_size")
+
+
+def test_the_training_recipe_reads_the_same_everywhere():
+    assert_docstring_consistency(
+        ALL,
+        include_params=RECIPE,
+        ignore_types=(*DEFAULTS_DIFFER, "lr_gamma"),
+    )
+
+
+def test_the_autoencoders_parameters_read_the_same_everywhere():
+    assert_docstring_consistency(
+        AUTOENCODERS,
+        include_params=["n_components", "output_activation", "loss", "l1_activity"],
+        ignore_types=("n_components", "loss"),
+    )
+    assert_docstring_consistency(AUTOENCODERS, include_params=["noise"])
+
+
+def test_the_convolutional_parameters_read_the_same_everywhere():
+    assert_docstring_consistency(
+        CONV,
+        include_params=[
+            "channels",
+            "image_shape",
+            "kernel_size",
+            "downsampling",
+            "convs_per_block",
+            "batch_norm",
+        ],
+    )
+
+
+def test_the_fitted_attributes_read_the_same_everywhere():
+    assert_docstring_consistency(
+        ALL,
+        include_attrs=[
+            "net_",
+            "n_epochs_",
+            "precision_",
+            "input_range_",
+            "n_features_in_",
+            "feature_names_in_",
+        ],
+    )

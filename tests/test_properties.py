@@ -1,0 +1,136 @@
+"""Random crossings of the options: each works consistently or is a clear ValueError.
+
+Estimator x precision x input layout x sample weights x fit mode x method,
+drawn by hypothesis on small data so that this runs in the fast tier. A
+combination either works (shapes, dtypes, classes_, repeatable with an int
+seed and a fixed thread count) or raises a ValueError that names a
+parameter; never an error from inside torch, never a hang.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skfashion import (
+    Autoencoder,
+    ConvAutoencoder,
+    ConvClassifier,
+    ConvVariationalAutoencoder,
+    FeedForwardClassifier,
+    VariationalAutoencoder,
+)
+
+SIDE = 6  # images of 6 x 6: small enough for dozens of fits a second
+SMALL = dict(max_epochs=1, random_state=0, n_threads=1)
+MAKERS = {
+    "Autoencoder": lambda **p: Autoencoder((8,), 3, **SMALL, **p),
+    "VariationalAutoencoder": lambda **p: VariationalAutoencoder((8,), 3, **SMALL, **p),
+    "ConvAutoencoder": lambda **p: ConvAutoencoder((2,), 3, **SMALL, **p),
+    "ConvVariationalAutoencoder": lambda **p: ConvVariationalAutoencoder(
+        (2,), 3, **SMALL, **p
+    ),
+    "FeedForwardClassifier": lambda **p: FeedForwardClassifier((8,), **SMALL, **p),
+    "ConvClassifier": lambda **p: ConvClassifier((2,), dense_units=4, **SMALL, **p),
+}
+AUTOENCODER_METHODS = ["transform", "inverse_transform", "reconstruct", "score", "sample"]
+CLASSIFIER_METHODS = ["predict", "predict_proba", "decision_function", "score"]
+
+# What a ValueError must name: a parameter, an argument, or the input.
+NAMES = re.compile(
+    r"precision|sample_weight|batch|image|shape|classes|X|y|n_samples|warm_start|"
+    r"partial_fit|weight|class"
+)
+
+
+def _layout(X, layout):
+    if layout == "rows":
+        return X
+    if layout == "images":
+        return X.reshape(len(X), SIDE, SIDE)
+    return X.reshape(len(X), 1, SIDE, SIDE)
+
+
+def _call(est, method, X, y):
+    if method == "inverse_transform":
+        return est.inverse_transform(est.transform(X))
+    if method == "sample":
+        return est.sample(3, random_state=0)
+    if method == "score":
+        return est.score(X, y) if y is not None else est.score(X)
+    return getattr(est, method)(X)
+
+
+def _fit(est, mode, X, y, weights):
+    args = (X,) if y is None else (X, y)
+    if mode == "partial_fit":
+        kwargs = {} if y is None else {"classes": np.unique(y)}
+        est.partial_fit(*args, sample_weight=weights, **kwargs)
+        return est.partial_fit(*args, sample_weight=weights)
+    est.fit(*args, sample_weight=weights)
+    if mode == "warm_start":
+        est.set_params(warm_start=True).fit(*args, sample_weight=weights)
+    return est
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(
+    name=st.sampled_from(sorted(MAKERS)),
+    precision=st.sampled_from(["float32", "bfloat16", "float64", "auto"]),
+    layout=st.sampled_from(["rows", "images", "channel_images"]),
+    weights=st.sampled_from([None, "positive", "some_zero", "huge"]),
+    mode=st.sampled_from(["fit", "warm_start", "partial_fit"]),
+    data=st.data(),
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_every_crossing_works_or_says_what_to_change(
+    name, precision, layout, weights, mode, data
+):
+    rng = np.random.RandomState(0)
+    X = rng.rand(24, SIDE * SIDE).astype(np.float32)
+    classifier = "Classifier" in name
+    y = np.array(["a", "b", "c"] * 8) if classifier else None
+    w = {
+        None: None,
+        "positive": rng.rand(24) + 0.1,
+        "some_zero": np.r_[np.zeros(6), np.ones(18)],
+        "huge": np.full(24, 1e300),
+    }[weights]
+    method = data.draw(
+        st.sampled_from(CLASSIFIER_METHODS if classifier else AUTOENCODER_METHODS)
+    )
+    Xl = _layout(X, layout)
+    outputs = []
+    for _ in range(2):  # twice: an int seed repeats the fit bit for bit
+        est = MAKERS[name](precision=precision)
+        try:
+            _fit(est, mode, Xl, y, w)
+            out = _call(est, method, Xl, y)
+        except ValueError as exc:
+            assert NAMES.search(str(exc)), f"a ValueError that names nothing: {exc}"
+            return
+        outputs.append(out)
+    first, again = outputs
+    np.testing.assert_array_equal(np.asarray(first), np.asarray(again))
+    double = precision == "float64"
+    if classifier:
+        np.testing.assert_array_equal(est.classes_, ["a", "b", "c"])
+        if method == "predict":
+            assert first.shape == (24,) and set(first) <= {"a", "b", "c"}
+        elif method in ("predict_proba", "decision_function"):
+            assert first.shape == (24, 3) and np.isfinite(first).all()
+        else:
+            assert 0 <= first <= 1
+    elif method == "score":
+        assert np.isfinite(first) and first <= 0
+    else:
+        rows = {"transform": (24, 3), "sample": (3, 36)}.get(method, (24, 36))
+        assert first.shape == rows and np.isfinite(first).all()
+        assert first.dtype == (np.float64 if double else np.float32)
