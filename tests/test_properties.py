@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from skfashion import (
@@ -35,7 +35,13 @@ MAKERS = {
     "FeedForwardClassifier": lambda **p: FeedForwardClassifier((8,), **SMALL, **p),
     "ConvClassifier": lambda **p: ConvClassifier((2,), dense_units=4, **SMALL, **p),
 }
-AUTOENCODER_METHODS = ["transform", "inverse_transform", "reconstruct", "score", "sample"]
+AUTOENCODER_METHODS = [
+    "transform",
+    "inverse_transform",
+    "reconstruct",
+    "score",
+    "sample",
+]
 CLASSIFIER_METHODS = ["predict", "predict_proba", "decision_function", "score"]
 
 # What a ValueError must name: a parameter, an argument, or the input.
@@ -76,7 +82,7 @@ def _fit(est, mode, X, y, weights):
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
@@ -85,13 +91,17 @@ def _fit(est, mode, X, y, weights):
     name=st.sampled_from(sorted(MAKERS)),
     precision=st.sampled_from(["float32", "bfloat16", "float64", "auto"]),
     layout=st.sampled_from(["rows", "images", "channel_images"]),
-    weights=st.sampled_from([None, "positive", "some_zero", "huge"]),
+    weights=st.sampled_from(
+        [None, "positive", "some_zero", "huge", "all_zero", "negative"]
+    ),
     mode=st.sampled_from(["fit", "warm_start", "partial_fit"]),
+    batch_size=st.sampled_from(["auto", 1, 7]),
+    later=st.sampled_from(["same", "rows", "other_shape"]),
     data=st.data(),
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_every_crossing_works_or_says_what_to_change(
-    name, precision, layout, weights, mode, data
+    name, precision, layout, weights, mode, batch_size, later, data
 ):
     rng = np.random.RandomState(0)
     X = rng.rand(24, SIDE * SIDE).astype(np.float32)
@@ -102,22 +112,31 @@ def test_every_crossing_works_or_says_what_to_change(
         "positive": rng.rand(24) + 0.1,
         "some_zero": np.r_[np.zeros(6), np.ones(18)],
         "huge": np.full(24, 1e300),
+        "all_zero": np.zeros(24),
+        "negative": np.r_[-np.ones(3), np.ones(21)],
     }[weights]
     method = data.draw(
         st.sampled_from(CLASSIFIER_METHODS if classifier else AUTOENCODER_METHODS)
     )
     Xl = _layout(X, layout)
+    # What the fitted model is given later: the same layout, rows, or images
+    # of another shape (the same number of values).
+    Xp = {"same": Xl, "rows": X, "other_shape": X.reshape(24, 1, 4, 9)}[later]
     outputs = []
     for _ in range(2):  # twice: an int seed repeats the fit bit for bit
-        est = MAKERS[name](precision=precision)
+        est = MAKERS[name](precision=precision, batch_size=batch_size)
         try:
             _fit(est, mode, Xl, y, w)
-            out = _call(est, method, Xl, y)
+            out = _call(est, method, Xp, y)
         except ValueError as exc:
             assert NAMES.search(str(exc)), f"a ValueError that names nothing: {exc}"
+            event(f"ValueError: {str(exc)[:60]}")
             return
         outputs.append(out)
     first, again = outputs
+    event("works")
+    # A convolutional model reads images of its fitted shape only.
+    assert not (later == "other_shape" and "Conv" in name and method != "sample")
     np.testing.assert_array_equal(np.asarray(first), np.asarray(again))
     double = precision == "float64"
     if classifier:
