@@ -18,16 +18,36 @@ def full_data_home():
     return get_data_home()
 
 
-@pytest.fixture(scope="session")
-def sample_images():
-    """The bundled Fashion-MNIST sample as images (n, 28, 28) and labels.
+def _read_only(bunch):
+    for name in ("data", "target", "images"):
+        getattr(bunch, name).setflags(write=False)
+    return bunch
 
-    Read-only: a test that changes them must copy them first.
+
+@pytest.fixture(scope="session")
+def fashion_sample():
+    """The bundled Fashion-MNIST sample: (train, test) Bunches, read-only.
+
+    Loaded once for the whole session; a test that changes the arrays must
+    copy them first.
     """
     from skfashion.datasets import load_fashion_mnist_sample
 
-    data = load_fashion_mnist_sample()
-    images, target = data.images, data.target
-    images.setflags(write=False)
-    target.setflags(write=False)
-    return images, target
+    return tuple(
+        _read_only(load_fashion_mnist_sample(subset=s)) for s in ("train", "test")
+    )
+
+
+@pytest.fixture(scope="session")
+def mnist_sample():
+    """The bundled MNIST sample: (train, test) Bunches, read-only."""
+    from skfashion.datasets import load_mnist_sample
+
+    return tuple(_read_only(load_mnist_sample(subset=s)) for s in ("train", "test"))
+
+
+@pytest.fixture(scope="session")
+def sample_images(fashion_sample):
+    """The Fashion-MNIST sample's training images (n, 28, 28) and labels."""
+    train, _ = fashion_sample
+    return train.images, train.target

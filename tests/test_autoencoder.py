@@ -14,14 +14,13 @@ from skorch.exceptions import DeviceWarning
 
 from skfashion import Autoencoder, VariationalAutoencoder
 from skfashion._runtime import available_cores, resolve_device
-from skfashion.datasets import load_fashion_mnist_sample, load_mnist_sample
+from skfashion.datasets import load_mnist_sample
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = load_fashion_mnist_sample(return_X_y=True)
-    X_test, y_test = load_fashion_mnist_sample(subset="test", return_X_y=True)
-    return X, y, X_test, y_test
+def data(fashion_sample):
+    train, test = fashion_sample
+    return train.data, train.target, test.data, test.target
 
 
 def small(**kwargs):

@@ -7,13 +7,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skfashion import FeedForwardClassifier
-from skfashion.datasets import load_fashion_mnist_sample
 
 
 @pytest.fixture(scope="module")
-def data():
-    train = load_fashion_mnist_sample()
-    test = load_fashion_mnist_sample(subset="test")
+def data(fashion_sample):
+    train, test = fashion_sample
     return train.data, train.target, test.data, test.target, train.target_names
 
 

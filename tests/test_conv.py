@@ -8,14 +8,11 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from skfashion import ConvAutoencoder, ConvClassifier
 from skfashion._modules import ConvAutoencoderModule, ConvClassifierModule, halved
-from skfashion.datasets import load_fashion_mnist_sample
 
 
 @pytest.fixture(scope="module")
-def sample():
-    train = load_fashion_mnist_sample()
-    test = load_fashion_mnist_sample(subset="test")
-    return train, test
+def sample(fashion_sample):
+    return fashion_sample
 
 
 @pytest.mark.parametrize("downsampling", ["stride", "pool"])

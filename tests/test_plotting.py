@@ -9,7 +9,6 @@ from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder  # noqa: E402
-from skfashion.datasets import load_fashion_mnist_sample  # noqa: E402
 from skfashion.plotting import (  # noqa: E402
     ClassDistributionDisplay,
     LatentSpaceDisplay,
@@ -28,8 +27,8 @@ def close_figures():
 
 
 @pytest.fixture(scope="module")
-def data():
-    train = load_fashion_mnist_sample()
+def data(fashion_sample):
+    train, _ = fashion_sample
     X, y = train.data[:600], train.target[:600]
     ae = Autoencoder((64,), 8, max_epochs=3, random_state=0).fit(X)
     clf = FeedForwardClassifier(

@@ -15,9 +15,9 @@ ESTIMATORS = [Autoencoder, VariationalAutoencoder, FeedForwardClassifier]
 
 
 @pytest.fixture(scope="module")
-def sample():
-    X, y = load_fashion_mnist_sample(return_X_y=True)
-    return X[:600], y[:600]
+def sample(fashion_sample):
+    train, _ = fashion_sample
+    return train.data[:600], train.target[:600]
 
 
 def _fit(cls, X, y, **params):

@@ -9,7 +9,6 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from skfashion import Autoencoder
-from skfashion.datasets import load_mnist_sample
 
 # One entry per training run; module-level, so that copies of the callback share it.
 FITS = []
@@ -21,9 +20,9 @@ class CountFits(Callback):
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = load_mnist_sample(return_X_y=True)
-    return X[:400], y[:400]
+def data(mnist_sample):
+    train, _ = mnist_sample
+    return train.data[:400], train.target[:400]
 
 
 def _search(memory):

@@ -15,13 +15,11 @@ from skfashion import (
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
-from skfashion.datasets import load_mnist_sample
 
 
 @pytest.fixture(scope="module")
-def mnist():
-    train = load_mnist_sample(subset="train")
-    test = load_mnist_sample(subset="test")
+def mnist(mnist_sample):
+    train, test = mnist_sample
     return train.data, train.target, test.data, test.target
 
 

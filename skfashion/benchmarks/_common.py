@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from skfashion.datasets import get_data_home, load_dataset
-from skfashion.datasets._idx import atomic_write_bytes
+from skfashion.io import atomic_write_bytes
 
 NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 

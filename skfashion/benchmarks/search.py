@@ -45,7 +45,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from skfashion import Autoencoder, FeedForwardClassifier
-from skfashion.datasets._idx import atomic_write_bytes
+from skfashion.io import atomic_write_bytes
 from skfashion.timing import Timer
 
 from ._common import (

@@ -19,8 +19,9 @@ import os
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from ._base import FASHION_MNIST, MNIST, SAMPLE_MANIFEST, _read_full
-from ._idx import atomic_write_bytes, idx_bytes, write_idx
+from ._idx import idx_bytes, write_idx
 
 SAMPLES_DIR = os.path.join(os.path.dirname(__file__), "data")
 
