@@ -84,23 +84,27 @@ class FollowLoad(Callback):
     """Set torch's thread count from the machine's load as training goes.
 
     ``policy`` is the fit's ``ThreadPolicy``; when its count follows the load,
-    it is looked at again every ``FOLLOW_SECONDS`` of training, at a batch's
-    start. The count in force at each epoch's end is recorded in the history
-    as ``threads``.
+    it is looked at again ``FIRST_LOOK_SECONDS`` into training, then every
+    ``FOLLOW_SECONDS``, at a batch's start. The count in force at each
+    epoch's end is recorded in the history as ``threads``.
     """
 
     def __init__(self, policy):
         self.policy = policy
 
     def on_train_begin(self, net, **kwargs):
-        self.checked_ = time.monotonic()
+        # The first look again soon: the count at the start may rest on an
+        # average over a long pause.
+        self.next_look_ = time.monotonic() + min(FIRST_LOOK_SECONDS, FOLLOW_SECONDS)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training and self.policy.adaptive:
             now = time.monotonic()
-            if now - self.checked_ >= FOLLOW_SECONDS:
-                self.checked_ = now
-                torch.set_num_threads(self.policy.threads())
+            if now >= self.next_look_:
+                self.next_look_ = now + FOLLOW_SECONDS
+                threads = self.policy.threads()
+                if threads != torch.get_num_threads():  # a change costs
+                    torch.set_num_threads(threads)
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("threads", torch.get_num_threads())
@@ -285,8 +289,10 @@ HEAVY_SAMPLE_WORK = 4e6  # multiply-adds of one sample's forward pass
 # default Autoencoder, some 30 ms.
 MIN_INFERENCE_WORK = 2e9
 
-# How often a fit looks again at the machine's load, in seconds of training.
+# How often a fit looks again at the machine's load, in seconds of training,
+# and when it looks first.
 FOLLOW_SECONDS = 0.5
+FIRST_LOOK_SECONDS = 0.1
 
 # The autocast dtype of training for each precision (None: no autocast), and
 # the dtype of the module's weights and outputs.

@@ -18,8 +18,8 @@ which it can change at any time:
   multiply-adds) runs on one thread, without looking at the machine;
 - otherwise on as many threads as there are cores that other processes leave
   free, measured from ``/proc/stat`` (Linux; ``CpuMeter``) at the start of a
-  fit and every half second of training, so that a load that starts or
-  stops mid-fit changes the count within the epoch;
+  fit, a tenth of a second into it and every half second after, so that a
+  load that starts or stops mid-fit changes the count within the epoch;
 - never more than the cores this process may use (its CPU affinity, a cgroup
   CPU quota, ``OMP_NUM_THREADS`` as joblib's and Dask's workers set it) nor
   than ``torch.get_num_threads()``, the caller's own setting, which is put
@@ -132,17 +132,16 @@ class CpuMeter:
     The machine's load is the same for every fit and call of a process, so
     one meter serves them all (:func:`machine`): each reading covers the time
     since the one before, during which this process's own threads are
-    counted exactly and left out. No reading waits, unless the last one is
-    older than ``stale`` seconds (the process was idle: an average over that
-    long could hide a change) or this is the first: then it looks for
-    ``fresh`` seconds. Readings closer than ``fresh`` seconds give the last
-    figure again. Linux only (``/proc/stat``); elsewhere :meth:`others`
-    returns None and the policy takes the machine as idle, as torch does.
+    counted exactly and left out. No reading waits but the first, which looks
+    for ``fresh`` seconds; readings closer than that give the last figure
+    again. After a long pause a reading averages over the pause: a fit looks
+    again within its first tenth of a second (``FollowLoad``). Linux only
+    (``/proc/stat``); elsewhere :meth:`others` returns None and the policy
+    takes the machine as idle, as torch does.
     """
 
-    def __init__(self, fresh=0.05, stale=2.0):
+    def __init__(self, fresh=0.05):
         self.fresh = fresh
-        self.stale = stale
         self.cpus = _affinity()
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._lock = threading.Lock()
@@ -160,7 +159,7 @@ class CpuMeter:
             age = time.monotonic() - self._last[0]
             if age < self.fresh and self._others is not None:
                 return self._others
-            if age > self.stale or self._others is None:
+            if self._others is None:  # the first look
                 self._last = self._read()
                 time.sleep(self.fresh)
             (wall0, busy0, own0), (wall1, busy1, own1) = self._last, self._read()
