@@ -14,9 +14,10 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseNeuralEstimator, Number, _as_tensor_ready, check_n_samples
+from ._base import BaseNeuralEstimator
 from ._compat import StrOptions, _check_sample_weight, _fit_context
 from ._net import AutoencoderNet, reconstruction_loss
+from ._validation import Number, _as_tensor_ready, check_n_samples, fit_weights
 
 
 class BaseAutoencoder(
@@ -95,9 +96,9 @@ class BaseAutoencoder(
             )
         return output, loss
 
-    def _validate_fit_data(self, X, y, sample_weight, warm, classes):
-        X = self._validate_X(X, reset=not warm, fitting=True)
-        X, _, sample_weight = self._fit_weights(sample_weight, X)
+    def _validate_fit_data(self, X, y, sample_weight, warm, classes, runtime):
+        X = self._validate_X(X, reset=not warm, runtime=runtime)
+        X, _, sample_weight = fit_weights(sample_weight, X)
         output, loss = self._resolve_output(X, warm)
         return X, None, sample_weight, {"output_activation_": output, "loss_": loss}
 
@@ -225,7 +226,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         # Codes in the fitted network's precision (float64 under 'float64').
-        codes = check_array(X, dtype=self._input_dtype(fitting=False))
+        codes = check_array(X, dtype=self.runtime_.data_dtype)
         if codes.shape[1] != self.code_mean_.shape[0]:
             raise ValueError(
                 f"X has {codes.shape[1]} features, but inverse_transform expects "

@@ -39,7 +39,6 @@ given a default that does nothing); nothing is discovered by name.
 
 import abc
 import copy
-import math
 import warnings
 from numbers import Integral, Real
 
@@ -49,28 +48,18 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
-from torch.optim.lr_scheduler import CosineAnnealingLR, MultiStepLR
+from skorch.callbacks import EarlyStopping, ProgressBar
 
-from ._compat import Interval, StrOptions, _check_sample_weight
+from ._compat import StrOptions
 from ._net import FollowLoad, InMemoryDataset, TrainingInterrupted, ValidationSplit
-from ._runtime import (
-    ThreadPolicy,
-    forward_work,
-    resolve_device,
-    resolve_precision,
-    seeded,
-    torch_threads,
+from ._recipe import OPTIMIZERS, lr_scheduler, optimizer_kwargs
+from ._runtime import Runtime, forward_work, seeded, torch_threads
+from ._validation import (
+    Number,
+    _as_tensor_ready,
+    as_rows,
+    check_callbacks,
 )
-
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-    "adadelta": torch.optim.Adadelta,
-    "adagrad": torch.optim.Adagrad,
-}
 
 # Fitted attributes that scikit-learn's ``validate_data`` sets (and unsets).
 _INPUT_ATTRIBUTES = {"n_features_in_", "feature_names_in_"}
@@ -78,83 +67,6 @@ _INPUT_ATTRIBUTES = {"n_features_in_", "feature_names_in_"}
 # A fit improving on the trivial baseline by less than this fraction of its loss
 # learned nothing worth keeping: ConvergenceWarning.
 _BASELINE_RTOL = 0.01
-
-
-class Number(Interval):
-    """An ``Interval`` of ints or reals that refuses booleans.
-
-    ``True`` is an ``int`` to Python, so scikit-learn's ``Interval`` takes
-    ``batch_size=True`` as 1; a flag passed where a number belongs is a mistake.
-    """
-
-    def is_satisfied_by(self, val):
-        if isinstance(val, (bool, np.bool_)):
-            return False
-        return super().is_satisfied_by(val)
-
-
-def optimizer_kwargs(optimizer, device):
-    """The optimizer's fused implementation, where torch has one for ``device``.
-
-    One kernel updates every parameter instead of a loop of small ones: an
-    epoch of the default autoencoder is about 15% faster on the CPU (see
-    ``skfashion/benchmarks/speed.py``). Adam, AdamW, SGD and Adagrad have it on
-    the CPU and CUDA; the others keep torch's default.
-    """
-    if torch.device(device).type not in ("cpu", "cuda"):
-        return {}
-    if optimizer in ("adam", "adamw", "sgd", "adagrad"):
-        return {"fused": True}
-    return {}
-
-
-def _as_tensor_ready(X):
-    """C-contiguous and writable, as torch.as_tensor wants, copying only if needed."""
-    return np.require(X, requirements=["C", "W"])
-
-
-def as_rows(X):
-    """Image arrays (n, h, w) or (n, c, h, w) -> rows (n, c * h * w).
-
-    ``fetch_*().images`` gives (n, 28, 28); the fully connected estimators take
-    one row per sample, in C order, as ``X.reshape(len(X), -1)`` gives them.
-    Anything that is not an array of three or more dimensions is returned as is.
-    """
-    if getattr(X, "ndim", 0) >= 3 and hasattr(X, "reshape"):
-        return X.reshape(len(X), -1)
-    return X
-
-
-def check_n_samples(n_samples):
-    """``n_samples`` of ``sample``: a positive int, else a clear ValueError."""
-    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, Integral):
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be at least 1, got n_samples={n_samples}.")
-    return int(n_samples)
-
-
-def check_callbacks(callbacks):
-    """``callbacks`` as skorch takes them, else a ``ValueError`` that says how.
-
-    skorch callbacks (instances, or classes that skorch instantiates) and
-    ``(name, callback)`` pairs; None is no callback.
-    """
-    checked = []
-    for entry in callbacks or []:
-        callback = entry
-        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str):
-            callback = entry[1]
-        is_class = isinstance(callback, type) and issubclass(callback, Callback)
-        if not (isinstance(callback, Callback) or is_class):
-            raise ValueError(
-                f"callbacks must hold skorch callbacks (skorch.callbacks.Callback "
-                f"instances) or (name, callback) pairs, got {entry!r}. Wrap a "
-                "function in a Callback subclass, e.g. one that overrides "
-                "on_epoch_end(self, net, **kwargs)."
-            )
-        checked.append(entry)
-    return checked
 
 
 class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
@@ -194,16 +106,17 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
     # -- hooks of the subclasses ----------------------------------------------
 
     @abc.abstractmethod
-    def _validate_fit_data(self, X, y, sample_weight, warm, classes):
+    def _validate_fit_data(self, X, y, sample_weight, warm, classes, runtime):
         """Validate the training data: ``(X, y, sample_weight, fitted)``.
 
         ``X`` is a float array ready for torch (``_validate_X``), ``y`` the
         targets as the net takes them (None for an autoencoder),
-        ``sample_weight`` as :meth:`_fit_weights` returns them (rows of weight
-        0 removed), ``fitted`` a dict of the fitted attributes known before
+        ``sample_weight`` as ``_validation.fit_weights`` returns them (rows of
+        weight 0 removed), ``fitted`` a dict of the fitted attributes known before
         training (``classes_``, resolved options). ``warm``: the fit goes on
         from the fitted network, whose data it must match; ``classes``: the
-        ``classes`` of a classifier's ``partial_fit``.
+        ``classes`` of a classifier's ``partial_fit``; ``runtime``: this
+        fit's ``Runtime`` (the dtype of the data follows its precision).
         """
 
     @abc.abstractmethod
@@ -239,25 +152,20 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
 
     # -- checks ---------------------------------------------------------------
 
-    def _input_dtype(self, fitting):
-        """float64 under ``precision='float64'``, else float32: the fit's own
-        precision while fitting, the fitted one afterwards."""
-        precision = self.precision if fitting else self.precision_
-        return np.float64 if precision == "float64" else np.float32
-
-    def _validate_X(self, X, reset, fitting=None):
+    def _validate_X(self, X, reset=False, runtime=None):
         """Any numeric input, rows or images -> finite float rows for torch.
 
-        ``fitting`` defaults to ``reset``: a warm fit checks the input against
-        the fitted one (``reset=False``) but is a fit.
+        ``runtime``: a fit's ``Runtime`` while fitting (a warm fit checks the
+        input against the fitted one, ``reset=False``, but is a fit); None
+        after, when the fitted ``runtime_`` holds. Its precision gives the
+        dtype: float64 under 'float64', else float32.
         """
-        fitting = reset if fitting is None else fitting
+        fitting = runtime is not None
+        runtime = runtime if fitting else self.runtime_
         shape = getattr(X, "shape", ())
         if not reset and len(shape) >= 3:
             self._check_input_shape(tuple(shape))
-        X = validate_data(
-            self, as_rows(X), reset=reset, dtype=self._input_dtype(fitting)
-        )
+        X = validate_data(self, as_rows(X), reset=reset, dtype=runtime.data_dtype)
         if not fitting:
             self._warn_if_out_of_range(X)
         return _as_tensor_ready(X)
@@ -286,33 +194,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 UserWarning,
                 stacklevel=3,
             )
-
-    @staticmethod
-    def _fit_weights(sample_weight, X, y=None):
-        """Validated weights -> ``(X, y, weights)`` without the rows of weight 0.
-
-        A weight of 0 removes the sample, as in scikit-learn (batch norm and the
-        batches never see it); the others are scaled to a mean of 1, so that
-        the loss keeps its scale and the learning rate its meaning. All zero,
-        negative or non-finite weights are a ``ValueError``. ``sample_weight``
-        None gives ``(X, y, None)``: the unweighted loss.
-        """
-        if sample_weight is None:
-            return X, y, None
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not np.isfinite(weights).all():
-            raise ValueError("sample_weight must be finite; it has NaN or inf.")
-        keep = weights > 0
-        if not keep.all():
-            X = _as_tensor_ready(X[keep])
-            y = None if y is None else y[keep]
-            weights = weights[keep]
-        # Scaled by the largest first, so that the mean of any finite weights
-        # (1e308, say) does not overflow.
-        weights = weights / weights.max()
-        return X, y, (weights / weights.mean()).astype(X.dtype)
 
     def _validation_split(self, seed, partial=False):
         if not self.early_stopping or partial:
@@ -384,39 +265,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
     # -- the net ----------------------------------------------------------------
 
     def _lr_scheduler(self, partial=False):
-        """The learning-rate schedule, relative to the length of the run.
-
-        'cosine' anneals from ``learning_rate`` towards 0 over ``max_epochs``;
-        'step' multiplies the rate by ``lr_gamma`` after every ``lr_step_size``
-        fraction of ``max_epochs``. Both stretch with the run, whatever the
-        number of epochs and the data size. Each fit runs the schedule from
-        its start (``last_epoch=-1``), a warm one too; ``partial_fit`` keeps
-        ``learning_rate`` constant, as ``MLPClassifier``'s does.
-        """
+        """This fit's learning-rate schedule (``_recipe.lr_scheduler``);
+        ``partial_fit`` keeps ``learning_rate`` constant, as ``MLPClassifier``'s
+        does."""
         if partial:
             return None
-        if self.lr_schedule == "cosine":
-            return LRScheduler(
-                policy=CosineAnnealingLR, T_max=self.max_epochs, last_epoch=-1
-            )
-        if self.lr_schedule == "step":
-            # A step every ``every`` epochs: the epochs that a multiple of it
-            # rounds to, at most max_epochs - 1 of them whatever the size.
-            every = self.lr_step_size * self.max_epochs
-            if every <= 1:
-                milestones = list(range(1, self.max_epochs))
-            else:
-                steps = range(1, math.ceil(self.max_epochs / every) + 1)
-                milestones = sorted(
-                    {round(k * every) for k in steps} & set(range(1, self.max_epochs))
-                )
-            return LRScheduler(
-                policy=MultiStepLR,
-                milestones=milestones,
-                gamma=self.lr_gamma,
-                last_epoch=-1,
-            )
-        return None
+        return lr_scheduler(
+            self.lr_schedule, self.max_epochs, self.lr_step_size, self.lr_gamma
+        )
 
     def _callbacks(self, partial=False, threads=None):
         """The callbacks for this fit: threads, progress, schedule, early
@@ -463,8 +319,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             seed = int(np.random.SeedSequence([seed, epochs_done]).generate_state(1)[0])
         return seed % np.iinfo(np.int32).max
 
-    def _new_net(self, module, module_kwargs, fitted, device, seed, partial, threads):
-        fused = optimizer_kwargs(self.optimizer, device)
+    def _new_net(self, module, module_kwargs, fitted, runtime, partial, threads):
+        fused = optimizer_kwargs(self.optimizer, runtime.device)
         return self._net_class(
             module,
             **{f"module__{k}": v for k, v in module_kwargs.items()},
@@ -474,18 +330,15 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             **{f"optimizer__{k}": v for k, v in fused.items()},
             batch_size=fitted["batch_size_"],
             max_epochs=1 if partial else self.max_epochs,
-            train_split=self._validation_split(seed, partial),
+            train_split=self._validation_split(runtime.seed, partial),
             callbacks=self._callbacks(partial, threads),
-            device=device,
-            precision=fitted["precision_"],
-            n_threads=self.n_threads,
+            device=runtime.device,
+            runtime=runtime,
             verbose=self.verbose,
             **self._net_kwargs(fitted),
         )
 
-    def _continued_net(
-        self, module, module_kwargs, fitted, device, seed, partial, threads
-    ):
+    def _continued_net(self, module, module_kwargs, fitted, runtime, partial, threads):
         """A copy of the fitted net, set up to go on training with this fit's
         recipe (epochs, schedule, learning rate, batch size, callbacks).
 
@@ -514,17 +367,21 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 f"({type(net.optimizer_).__name__}), not optimizer="
                 f"{self.optimizer!r}. Fit with warm_start=False to change it."
             )
-        if str(torch.device(net.device)) != str(torch.device(device)):
+        fitted_runtime = self.runtime_
+        if str(torch.device(fitted_runtime.device)) != str(
+            torch.device(runtime.device)
+        ):
             raise ValueError(
                 f"warm_start=True and partial_fit go on on the fitted device "
-                f"({net.device}), not {device!r}. Fit with warm_start=False, or "
-                "set device to the fitted one."
+                f"({fitted_runtime.device}), not {runtime.device!r}. Fit with "
+                "warm_start=False, or set device to the fitted one."
             )
-        if (fitted["precision_"] == "float64") != (self.precision_ == "float64"):
+        if fitted_runtime.weight_dtype != runtime.weight_dtype:
             raise ValueError(
-                f"The network was fitted with precision={self.precision_!r}; a "
-                f"warm fit cannot switch to {fitted['precision_']!r} (float64 "
-                "weights or not). Fit with warm_start=False."
+                f"The network was fitted with precision="
+                f"{fitted_runtime.precision!r}; a warm fit cannot switch to "
+                f"{runtime.precision!r} (float64 weights or not). Fit with "
+                "warm_start=False."
             )
         # A copy: the fitted estimator stays as it was if this fit stops.
         net = copy.deepcopy(net)
@@ -534,10 +391,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             group["weight_decay"] = self.weight_decay
         net.batch_size = fitted["batch_size_"]
         net.max_epochs = 1 if partial else self.max_epochs
-        net.train_split = self._validation_split(seed, partial)
+        net.train_split = self._validation_split(runtime.seed, partial)
         net.callbacks = self._callbacks(partial, threads)
-        net.precision = fitted["precision_"]
-        net.n_threads = self.n_threads
+        net.runtime = runtime
         net.verbose = self.verbose
         net.set_params(**self._net_kwargs(fitted))
         net.initialize_callbacks()
@@ -548,22 +404,19 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
 
         Ctrl-C is a KeyboardInterrupt.
         """
-        device = resolve_device(self.device)
-        seed = self._seed(self.n_epochs_ if warm else 0)
+        runtime = fitted["runtime_"]
         module, module_kwargs = self._module_and_kwargs(X, fitted)
         # The multiply-adds of a training step set how many threads pay.
         work_per_sample = forward_work(module, module_kwargs, X.shape[1])
-        policy = ThreadPolicy(
-            self.n_threads, work_per_sample * fitted["batch_size_"], device
-        )
+        policy = runtime.thread_policy(work_per_sample * fitted["batch_size_"])
         threads = policy.threads()
         follow = FollowLoad(policy)
         build = self._continued_net if warm else self._new_net
-        net = build(module, module_kwargs, fitted, device, seed, partial, follow)
+        net = build(module, module_kwargs, fitted, runtime, partial, follow)
         net.work_per_sample = work_per_sample
         data = X if sample_weight is None else InMemoryDataset(X, y, sample_weight)
         try:
-            with seeded(seed, device), torch_threads(threads):
+            with seeded(runtime.seed, runtime.device), torch_threads(threads):
                 if warm:
                     net.partial_fit(data, y, epochs=net.max_epochs)
                 else:
@@ -615,10 +468,15 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         before = dict(vars(self))
         try:
             warm = hasattr(self, "net_") and (partial or self.warm_start)
+            # Device, precision, threads and seed: resolved once, here.
+            runtime = Runtime.resolve(self.device, self.precision, self.n_threads)
+            runtime = runtime.with_seed(self._seed(self.n_epochs_ if warm else 0))
             shape = getattr(X, "shape", ())  # arrays' (n, h, w) before flattening
             X, y, sample_weight, fitted = self._validate_fit_data(
-                X, y, sample_weight, warm, classes
+                X, y, sample_weight, warm, classes, runtime
             )
+            fitted["runtime_"] = runtime
+            fitted["precision_"] = runtime.precision
             fitted.update(self._input_fitted(shape if len(shape) >= 3 else X.shape))
             low, high = float(X.min()), float(X.max())
             if partial and warm:  # the range of every chunk so far
@@ -634,9 +492,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 fitted["batch_size_"] = self._batch_size(
                     len(X) if partial else self._n_train(len(X), y)
                 )
-            fitted["precision_"] = resolve_precision(
-                self.precision, resolve_device(self.device)
-            )
             first_epoch = self.n_epochs_ if warm else 0
             net = self._train_net(X, y, sample_weight, fitted, warm, partial)
             validation = self.early_stopping and not partial

@@ -11,15 +11,15 @@ import torch
 import torch.nn.functional as F
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EpochScoring
 from skorch.utils import to_numpy
 
-from ._base import BaseNeuralEstimator, _as_tensor_ready, as_rows
-from ._compat import StrOptions, _check_sample_weight, _fit_context
+from ._base import BaseNeuralEstimator
+from ._compat import StrOptions, _fit_context
 from ._net import ClassifierNet, split_target
+from ._validation import _as_tensor_ready, as_rows, fit_weights
 
 
 def _accuracy_of_logits(net, X, y):
@@ -72,12 +72,11 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
             for name, on_train in scorings
         ]
 
-    def _validate_fit_data(self, X, y, sample_weight, warm, classes):
+    def _validate_fit_data(self, X, y, sample_weight, warm, classes, runtime):
         X, y = validate_data(
-            self, as_rows(X), y, reset=not warm, dtype=self._input_dtype(True)
+            self, as_rows(X), y, reset=not warm, dtype=runtime.data_dtype
         )
         check_classification_targets(y)
-        weights = sample_weight
         if self.class_weight is not None:
             if self.class_weight == "balanced" and (warm or classes is not None):
                 raise ValueError(
@@ -87,9 +86,6 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
                     "from sklearn.utils.class_weight.compute_class_weight on all "
                     "the labels."
                 )
-            weights = compute_sample_weight(self.class_weight, y)
-            if sample_weight is not None:
-                weights = weights * _check_sample_weight(sample_weight, X)
         if warm:
             known = self.classes_
             if classes is not None and not np.array_equal(np.unique(classes), known):
@@ -109,7 +105,7 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
                     f"{type(self).__name__} needs samples of at least 2 classes; "
                     f"got 1 class ({known[0]!r})."
                 )
-        X, y, weights = self._fit_weights(weights, X, y)
+        X, y, weights = fit_weights(sample_weight, X, y, self.class_weight)
         if classes is None and not warm and len(np.unique(y)) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes with "

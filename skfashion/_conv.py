@@ -16,9 +16,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._base import Number
 from ._compat import StrOptions
 from ._modules import ACTIVATIONS, ConvAutoencoderModule, ConvClassifierModule
+from ._validation import Number
 
 
 def _positive_ints(value, name, lengths=None):

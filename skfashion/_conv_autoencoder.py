@@ -193,6 +193,11 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
 
+    runtime_ : Runtime
+        What the fit resolved once and every method uses: ``device``,
+        ``precision`` (and the dtypes it implies), ``n_threads`` and the
+        ``seed`` of torch's generators.
+
     input_range_ : tuple of float
         The smallest and the largest value of the training data: data far
         outside this range warn at predict time (images in 0..255 given to a

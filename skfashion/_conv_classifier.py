@@ -2,9 +2,9 @@
 
 from numbers import Integral
 
-from ._base import Number
 from ._classifier_face import BaseClassifier
 from ._conv import ConvNetwork
+from ._validation import Number
 
 
 class ConvClassifier(ConvNetwork, BaseClassifier):
@@ -181,6 +181,11 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
 
     precision_ : {'float32', 'bfloat16', 'float64'}
         The precision the training ran in, with 'auto' resolved.
+
+    runtime_ : Runtime
+        What the fit resolved once and every method uses: ``device``,
+        ``precision`` (and the dtypes it implies), ``n_threads`` and the
+        ``seed`` of torch's generators.
 
     input_range_ : tuple of float
         The smallest and the largest value of the training data: data far

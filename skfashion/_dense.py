@@ -13,9 +13,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._base import Number
 from ._compat import StrOptions
 from ._modules import ACTIVATIONS, AutoencoderModule, ClassifierModule
+from ._validation import Number
 
 
 class DenseNetwork:

@@ -34,7 +34,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from ._runtime import ThreadPolicy, torch_threads
+from ._runtime import Runtime, torch_threads
 
 
 class TrainingInterrupted(BaseException):
@@ -294,11 +294,6 @@ MIN_INFERENCE_WORK = 2e9
 FOLLOW_SECONDS = 0.5
 FIRST_LOOK_SECONDS = 0.1
 
-# The autocast dtype of training for each precision (None: no autocast), and
-# the dtype of the module's weights and outputs.
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float64": None}
-WEIGHT_DTYPES = {"float64": torch.float64}
-
 # The module method that inference runs. ``InMemoryNet.apply`` sets it for
 # the duration of a call; a context variable, so that each thread (and task)
 # sees its own and concurrent calls on one net do not mix.
@@ -322,8 +317,9 @@ def _concatenate(outputs):
 class InMemoryNet(NeuralNet):
     """A skorch ``NeuralNet`` fed with whole-batch tensor slices.
 
-    The base of the nets below: arrays become an ``InMemoryDataset``; with
-    ``precision='bfloat16'`` the training forward pass runs under
+    The base of the nets below: arrays become an ``InMemoryDataset``; the
+    fit's ``runtime`` (a ``Runtime``) sets the dtypes and threads; with
+    precision 'bfloat16' the training forward pass runs under
     ``torch.autocast`` (the matrix products in bfloat16; the weights, the
     loss and the optimizer state stay float32); a non-finite training loss
     stops the fit with an error; Ctrl-C stops it with ``TrainingInterrupted``;
@@ -334,8 +330,7 @@ class InMemoryNet(NeuralNet):
         self,
         module,
         *args,
-        precision="float32",
-        n_threads=None,
+        runtime=None,
         work_per_sample=math.inf,
         **kwargs,
     ):
@@ -346,8 +341,7 @@ class InMemoryNet(NeuralNet):
         kwargs.setdefault("iterator_valid__batch_size", INFERENCE_BATCH_SIZE)
         kwargs.setdefault("dataset", InMemoryDataset)
         super().__init__(module, *args, **kwargs)
-        self.precision = precision
-        self.n_threads = n_threads
+        self.runtime = Runtime() if runtime is None else runtime
         self.work_per_sample = work_per_sample
 
     def get_dataset(self, X, y=None):
@@ -358,7 +352,7 @@ class InMemoryNet(NeuralNet):
     @property
     def weight_dtype(self):
         """The dtype of the module's weights and outputs: float64 or float32."""
-        return WEIGHT_DTYPES.get(self.precision, torch.float32)
+        return self.runtime.weight_dtype
 
     def initialize_module(self):
         super().initialize_module()
@@ -372,7 +366,7 @@ class InMemoryNet(NeuralNet):
         if method != "forward" and not self.module_.training:
             # apply(X, "encode") and the like: another method of the module.
             return getattr(self.module_, method)(to_tensor(x, device=self.device))
-        dtype = PRECISIONS[self.precision]
+        dtype = self.runtime.autocast_dtype
         if dtype is None or not self.module_.training:
             return super().infer(x, **fit_params)
         # Training forward only: validation and predictions stay float32.
@@ -431,7 +425,7 @@ class InMemoryNet(NeuralNet):
     def apply(self, X, method="forward"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
-        (In float64 with ``precision='float64'``.) Returns a CPU tensor, or a
+        (In float64 under the runtime's precision 'float64'.) Returns a CPU tensor, or a
         dict of them for a module whose method returns named outputs. The
         module itself runs (no copy), through skorch's inference path
         (``forward_iter``, hence ``evaluation_step`` and ``infer``), in chunks
@@ -444,11 +438,8 @@ class InMemoryNet(NeuralNet):
         """
         self.check_is_fitted()
         n = len(X)
-        policy = ThreadPolicy(
-            self.n_threads,
-            self.work_per_sample * n,
-            self.device,
-            min_work=MIN_INFERENCE_WORK,
+        policy = self.runtime.thread_policy(
+            self.work_per_sample * n, min_work=MIN_INFERENCE_WORK
         )
         threads = policy.threads()
         # Parts of whole chunks, one a thread.

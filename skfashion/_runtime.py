@@ -27,14 +27,20 @@ which it can change at any time:
 
 Fits and inference calls in threads of one process take turns (a lock):
 torch's generator and thread count are process-wide.
+
+``Runtime`` gathers what a fit resolved (device, precision and the dtypes it
+implies, threads, seed): made once per fit, kept by the estimator as
+``runtime_`` and by its net, and read by every method after.
 """
 
 import contextlib
+import dataclasses
 import math
 import os
 import threading
 import time
 
+import numpy as np
 import torch
 
 from ._compat import cpu_multiplies_bfloat16
@@ -331,3 +337,52 @@ def resolve_precision(precision, device):
     if precision == "auto":
         return "bfloat16" if native_bfloat16(device) else "float32"
     return precision
+
+
+# -- the runtime of a fit -------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """Device, precision, threads and seed of one fit, resolved once.
+
+    ``device``: 'cpu', 'cuda', 'cuda:1' or 'mps' (``resolve_device``);
+    ``precision``: 'float32', 'bfloat16' or 'float64' (``resolve_precision``);
+    ``n_threads``: the estimator's parameter (None chooses, ``ThreadPolicy``);
+    ``seed``: the seed of the fit's torch generators (None before training).
+    Every dtype the package uses follows from the precision, here and
+    nowhere else.
+    """
+
+    device: str = "cpu"
+    precision: str = "float32"
+    n_threads: int | None = None
+    seed: int | None = None
+
+    @classmethod
+    def resolve(cls, device="auto", precision="auto", n_threads=None):
+        """The runtime of a fit with these parameters, on this machine."""
+        device = resolve_device(device)
+        return cls(device, resolve_precision(precision, device), n_threads)
+
+    @property
+    def data_dtype(self):
+        """The numpy dtype of the data a network reads and writes."""
+        return np.float64 if self.precision == "float64" else np.float32
+
+    @property
+    def weight_dtype(self):
+        """The torch dtype of a module's weights and outputs."""
+        return torch.float64 if self.precision == "float64" else torch.float32
+
+    @property
+    def autocast_dtype(self):
+        """The dtype of the training forward's autocast (None: no autocast)."""
+        return torch.bfloat16 if self.precision == "bfloat16" else None
+
+    def thread_policy(self, work, min_work=MIN_WORK_PER_THREAD):
+        """The ``ThreadPolicy`` of work of ``work`` multiply-adds a step."""
+        return ThreadPolicy(self.n_threads, work, self.device, min_work)
+
+    def with_seed(self, seed):
+        return dataclasses.replace(self, seed=int(seed))

@@ -11,7 +11,7 @@ family: ``VariationalAutoencoder`` is this face on the fully connected one,
 from numbers import Real
 
 from ._autoencoder_face import BaseAutoencoder
-from ._base import Number
+from ._validation import Number
 
 
 class BaseVariationalAutoencoder(BaseAutoencoder):

@@ -88,6 +88,7 @@ def test_the_fitted_attributes_read_the_same_everywhere():
             "net_",
             "n_epochs_",
             "precision_",
+            "runtime_",
             "input_range_",
             "n_features_in_",
             "feature_names_in_",

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
-from skfashion._base import optimizer_kwargs
+from skfashion._recipe import optimizer_kwargs
 from skfashion._runtime import native_bfloat16, resolve_precision
 from skfashion.datasets import load_fashion_mnist_sample
 

@@ -43,7 +43,7 @@ def competing_load(processes=None):
 
 def cases(X, y, quick=False):
     """(name, estimator, X, y) of a dense and a convolutional default fit."""
-    n_dense, n_conv = (1000, 200) if quick else (3000, 600)
+    n_dense, n_conv = (300, 64) if quick else (3000, 600)
     return [
         ("Autoencoder()", Autoencoder(max_epochs=2), X[:n_dense], None),
         ("ConvClassifier()", ConvClassifier(max_epochs=1), X[:n_conv], y[:n_conv]),
