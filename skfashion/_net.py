@@ -11,8 +11,8 @@ The nets customise skorch through its documented hooks only: ``get_dataset``,
 ``infer`` (mixed precision, input noise, the module method that inference
 runs), ``get_loss`` (reconstruction, code penalty, KL, read from the module's
 named outputs), ``train_step`` (stop on a non-finite loss),
-``evaluation_step`` (inference batches padded so that a row's output does not
-depend on its batch) and ``fit_loop`` (let Ctrl-C out: skorch's
+``evaluation_step`` (inference in chunks of a fixed size, so that a row's
+output does not depend on its batch) and ``fit_loop`` (let Ctrl-C out: skorch's
 ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a half-trained
 net). Inference runs skorch's own path, ``forward_iter`` -> ``evaluation_step``
 -> ``infer``. No scikit-learn estimator API here: the estimators are the faces.
@@ -286,7 +286,7 @@ HEAVY_SAMPLE_WORK = 4e6  # multiply-adds of one sample's forward pass
 
 # Multiply-adds of an inference call under which it runs on one thread: about
 # 100 images through the default ConvClassifier, 1,000 rows through the
-# default Autoencoder, some 30 ms.
+# default Autoencoder.
 MIN_INFERENCE_WORK = 2e9
 
 # How often a fit looks again at the machine's load, in seconds of training,
@@ -425,16 +425,17 @@ class InMemoryNet(NeuralNet):
     def apply(self, X, method="forward"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
-        (In float64 under the runtime's precision 'float64'.) Returns a CPU tensor, or a
-        dict of them for a module whose method returns named outputs. The
+        (In float64 under the runtime's precision 'float64'.) Returns a CPU
+        tensor, or a dict of them for a module whose method returns named
+        outputs. The
         module itself runs (no copy), through skorch's inference path
         (``forward_iter``, hence ``evaluation_step`` and ``infer``), in chunks
         of ``chunk_rows`` rows (the last padded with zero rows), each
         computed on one thread; a large call shares its chunks between the
         threads that ``n_threads`` and the machine allow. So a row's output
         is the same whether it comes alone or with others, on any number of
-        threads. The module's mode
-        (training or evaluation) is put back afterwards.
+        threads. The module's mode (training or evaluation) is put back
+        afterwards.
         """
         self.check_is_fitted()
         n = len(X)

@@ -8,11 +8,11 @@ Threads. Torch's CPU kernels run on an OpenMP team whose threads spin at every
 barrier. When another process holds a core, every one of the thousands of
 small operations of an epoch waits for a descheduled thread: measured here
 on two cores with a process spinning on each, one epoch of the default
-``ConvClassifier`` took 14x longer on two threads than on one (see
+``ConvClassifier`` took 16x longer on two threads than on one (see
 ``benchmarks/README.md``, "Threads on a busy machine"). OpenMP's passive wait
-policy helps only partly, costs 5-40% on an idle machine, and can only be set
-before torch is first imported. So skfashion chooses the *number* of threads,
-which it can change at any time:
+policy helps only partly (the same fit stayed 2.5x slower than on one
+thread) and can only be set before torch is first imported. So skfashion
+chooses the *number* of threads, which it can change at any time:
 
 - work too small for a second thread to pay (a step of a few million
   multiply-adds) runs on one thread, without looking at the machine;
