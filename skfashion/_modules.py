@@ -9,7 +9,9 @@ images (n, c, h, w) inside). The contract with the nets: an autoencoder's
 has ``encode`` and ``decode``; its code is a head of its own, ``LinearCode``
 or ``GaussianCode`` (variational), so that every family has both. A
 classifier's ``forward`` returns the logits and its ``features`` the last
-hidden layer. A new network family is one module here that keeps it. Shapes
+hidden layer. A module may declare ``memory_format``, the layout its 4-d
+weights and activations are kept in (the convolutional ones: channels_last).
+A new network family is one module here that keeps it. Shapes
 below use ``n`` for the batch, ``d`` for the input width (784 for 28 x 28
 images), ``k`` for the code size and ``c`` for the number of classes.
 """
@@ -235,6 +237,14 @@ class ClassifierModule(nn.Module):
 # -- convolutional ------------------------------------------------------------
 # Images come as rows (n, d) with d = c * h * w, as everywhere in skfashion;
 # the convolutional modules view them as (n, c, h, w) and give rows back.
+#
+# Their weights, and so their activations, are kept channels_last (NHWC): the
+# oneDNN convolutions, batch norm and pooling of torch's CPU build run on that
+# layout without reordering, and in bfloat16 its kernels use AMX. Measured
+# here (2 cores, batch 128, a training epoch): 1.6x faster than NCHW in
+# bfloat16, 1.2x to 1.4x in float32 (benchmarks/README.md). For a
+# one-channel image NCHW and NHWC are the same memory, so rows need no copy.
+CONV_MEMORY_FORMAT = torch.channels_last
 
 
 def halved(size, times):
@@ -317,6 +327,8 @@ class ConvAutoencoderModule(_AutoencoderBase):
     ``output_activation``.
     """
 
+    memory_format = CONV_MEMORY_FORMAT
+
     def __init__(
         self,
         image_shape,
@@ -391,6 +403,8 @@ class ConvClassifierModule(nn.Module):
     ``dense_units`` hidden units (with ``dropout`` before and after) to the
     logits.
     """
+
+    memory_format = CONV_MEMORY_FORMAT
 
     def __init__(
         self,

@@ -8,18 +8,19 @@ tensor: ``InMemoryDataset`` holds the tensors and ``InMemoryBatchIterator`` cuts
 them.
 
 The nets customise skorch through its documented hooks only: ``get_dataset``,
-``infer`` (mixed precision, input noise, the module method that inference
-runs), ``get_loss`` (reconstruction, code penalty, KL, read from the module's
-named outputs), ``train_step`` (stop on a non-finite loss),
-``evaluation_step`` (inference in chunks of a fixed size, so that a row's
-output does not depend on its batch) and ``fit_loop`` (let Ctrl-C out: skorch's
-``partial_fit`` swallows ``KeyboardInterrupt`` and returns a half-trained
-net). Inference runs skorch's own path, ``forward_iter`` -> ``evaluation_step``
--> ``infer``. No scikit-learn estimator API here: the estimators are the faces.
+``infer`` (mixed precision, input noise), ``get_loss`` (reconstruction, code
+penalty, KL, read from the module's named outputs), ``train_step`` (stop on a
+non-finite loss), ``evaluation_step`` (inference in chunks of a fixed size, so
+that a row's output does not depend on its batch) and ``fit_loop`` (let Ctrl-C
+out: skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
+half-trained net). Inference of ``forward`` runs skorch's own path,
+``forward_iter`` -> ``evaluation_step`` -> ``infer``; ``apply`` runs the
+module's other methods (``encode``, ``decode``, ``features``), named by the
+caller, over the batches of ``get_iterator`` in the same chunks. No
+scikit-learn estimator API here: the estimators are the faces.
 """
 
 import contextlib
-import contextvars
 import math
 import signal
 import threading
@@ -294,11 +295,6 @@ MIN_INFERENCE_WORK = 2e9
 FOLLOW_SECONDS = 0.5
 FIRST_LOOK_SECONDS = 0.1
 
-# The module method that inference runs. ``InMemoryNet.apply`` sets it for
-# the duration of a call; a context variable, so that each thread (and task)
-# sees its own and concurrent calls on one net do not mix.
-_INFERENCE_METHOD = contextvars.ContextVar("inference_method", default="forward")
-
 
 def _map_outputs(function, out):
     """Apply ``function`` to a module output: a tensor, or a dict of them."""
@@ -357,15 +353,13 @@ class InMemoryNet(NeuralNet):
     def initialize_module(self):
         super().initialize_module()
         # Before the optimizer is built on the parameters (skorch's initialize
-        # runs initialize_module, then initialize_optimizer).
-        self.module_.to(self.weight_dtype)
+        # runs initialize_module, then initialize_optimizer). The layout a
+        # module declares (channels_last for the convolutional ones).
+        layout = getattr(self.module_, "memory_format", torch.contiguous_format)
+        self.module_.to(dtype=self.weight_dtype, memory_format=layout)
         return self
 
     def infer(self, x, **fit_params):
-        method = _INFERENCE_METHOD.get()
-        if method != "forward" and not self.module_.training:
-            # apply(X, "encode") and the like: another method of the module.
-            return getattr(self.module_, method)(to_tensor(x, device=self.device))
         dtype = self.runtime.autocast_dtype
         if dtype is None or not self.module_.training:
             return super().infer(x, **fit_params)
@@ -407,37 +401,49 @@ class InMemoryNet(NeuralNet):
             return CHUNK_ROWS_HEAVY
         return CHUNK_ROWS_LIGHT
 
-    def evaluation_step(self, batch, training=False):
-        if training:
-            return super().evaluation_step(batch, training)
-        Xi, yi = unpack_data(batch)
+    def _in_chunks(self, Xi, function):
+        """``function`` over the rows of ``Xi`` in chunks of ``chunk_rows``.
+
+        The last chunk is padded with zero rows to the chunk's size, so that
+        every row is computed in a call of the same shape (see
+        ``CHUNK_ROWS_LIGHT``); outputs in ``weight_dtype``.
+        """
         rows = self.chunk_rows
         outputs = []
         for start in range(0, len(Xi), rows):
             chunk = Xi[start : start + rows]
             n = len(chunk)
-            if n < rows:  # padded with zero rows to the chunk's size
+            if n < rows:
                 chunk = torch.cat([chunk, chunk.new_zeros((rows - n, *Xi.shape[1:]))])
-            out = super().evaluation_step((chunk, yi), training)
+            out = function(chunk)
             outputs.append(_map_outputs(lambda o: o[:n].to(self.weight_dtype), out))
         return _concatenate(outputs)
+
+    def evaluation_step(self, batch, training=False):
+        if training:
+            return super().evaluation_step(batch, training)
+        Xi, yi = unpack_data(batch)
+        step = super().evaluation_step
+        return self._in_chunks(Xi, lambda chunk: step((chunk, yi), training))
 
     def apply(self, X, method="forward"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
         (In float64 under the runtime's precision 'float64'.) Returns a CPU
         tensor, or a dict of them for a module whose method returns named
-        outputs. The
-        module itself runs (no copy), through skorch's inference path
-        (``forward_iter``, hence ``evaluation_step`` and ``infer``), in chunks
-        of ``chunk_rows`` rows (the last padded with zero rows), each
-        computed on one thread; a large call shares its chunks between the
-        threads that ``n_threads`` and the machine allow. So a row's output
-        is the same whether it comes alone or with others, on any number of
-        threads. The module's mode (training or evaluation) is put back
-        afterwards.
+        outputs. The module itself runs (no copy): ``forward`` through
+        skorch's inference path (``forward_iter``, hence the hooks
+        ``evaluation_step`` and ``infer``), any other method (``encode``,
+        ``decode``, ``features``) over the batches of skorch's
+        ``get_iterator``. Either way in chunks of ``chunk_rows`` rows (the last
+        padded with zero rows), each computed on one thread; a large call
+        shares its chunks between the threads that ``n_threads`` and the
+        machine allow. So a row's output is the same whether it comes alone
+        or with others, on any number of threads. The module's mode (training
+        or evaluation) is put back afterwards.
         """
         self.check_is_fitted()
+        function = None if method == "forward" else getattr(self.module_, method)
         n = len(X)
         policy = self.runtime.thread_policy(
             self.work_per_sample * n, min_work=MIN_INFERENCE_WORK
@@ -448,34 +454,36 @@ class InMemoryNet(NeuralNet):
         step = math.ceil(chunks / max(threads, 1)) * self.chunk_rows
         bounds = [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
         was_training = self.module_.training
-        token = _INFERENCE_METHOD.set(method)
         try:
             with torch_threads(1):
                 if len(bounds) <= 1:
-                    outputs = self._forward_part(X)
+                    outputs = self._apply_part(X, function)
                 else:
-                    outputs = self._forward_parts(X, bounds)
+                    # torch releases the GIL in its kernels: the threads
+                    # compute in parallel.
+                    with ThreadPoolExecutor(len(bounds)) as pool:
+                        parts = [
+                            pool.submit(self._apply_part, X[a:b], function)
+                            for a, b in bounds
+                        ]
+                        outputs = [out for part in parts for out in part.result()]
         finally:
-            _INFERENCE_METHOD.reset(token)
             self.module_.train(was_training)
         return _concatenate(outputs)
 
-    def _forward_part(self, X):
+    def _apply_part(self, X, function=None):
+        """The batches' outputs of ``function`` (None: forward) over ``X``."""
         torch.set_num_threads(1)  # this thread's own OpenMP setting
-        return list(self.forward_iter(X, training=False, device="cpu"))
-
-    def _forward_parts(self, X, bounds):
-        """``_forward_part`` on each part of ``X``, in a thread each.
-
-        torch releases the GIL in its kernels, so that the threads compute in
-        parallel; each sees the inference method of the caller's context.
-        """
-        with ThreadPoolExecutor(len(bounds)) as pool:
-            futures = [
-                pool.submit(contextvars.copy_context().run, self._forward_part, X[a:b])
-                for a, b in bounds
-            ]
-            return [out for future in futures for out in future.result()]
+        if function is None:
+            return list(self.forward_iter(X, training=False, device="cpu"))
+        self.module_.eval()
+        outputs = []
+        with torch.no_grad():
+            for batch in self.get_iterator(self.get_dataset(X), training=False):
+                Xi = to_tensor(unpack_data(batch)[0], device=self.device)
+                out = self._in_chunks(Xi, function)
+                outputs.append(_map_outputs(lambda o: o.to("cpu"), out))
+        return outputs
 
 
 def reconstruction_loss(reconstruction, X, loss="mse", reduction="mean"):
