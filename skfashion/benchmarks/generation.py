@@ -10,7 +10,9 @@ distance to the official test images of:
     its training codes;
 (d) the seeds' method: the same autoencoder decoding N(0, I) draws;
 (e) samples of a ``ConvAutoencoder`` (64 numbers, its defaults) from a
-    Gaussian fitted to its training codes (``--no-conv`` leaves it out).
+    Gaussian fitted to its training codes;
+(f) samples of a ``ConvVariationalAutoencoder`` (its defaults) from its prior
+    (``--no-conv`` leaves both convolutional ones out).
 
     python -m skfashion generation --dataset fashion-mnist --output results
 
@@ -22,6 +24,7 @@ import numpy as np
 from skfashion import (
     Autoencoder,
     ConvAutoencoder,
+    ConvVariationalAutoencoder,
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
@@ -45,7 +48,9 @@ def main(argv=None, prog=None):
     p.add_argument("--epochs", type=int, default=30, help="of the generators")
     p.add_argument("--classifier-epochs", type=int, default=20)
     p.add_argument(
-        "--no-conv", action="store_true", help="leave out the ConvAutoencoder"
+        "--no-conv",
+        action="store_true",
+        help="leave out the convolutional autoencoders",
     )
     args = p.parse_args(argv)
     if args.quick:
@@ -107,6 +112,14 @@ def main(argv=None, prog=None):
         sets["conv autoencoder, fitted Gaussian"] = conv.sample(
             n, random_state=args.seed
         )
+        with Timer() as t_conv_vae:  # its defaults, epochs included
+            conv_vae = ConvVariationalAutoencoder(
+                random_state=args.seed,
+                precision=args.precision,
+                **({"max_epochs": args.epochs} if args.quick else {}),
+            ).fit(X)
+        fit_seconds["conv VAE"] = t_conv_vae.seconds
+        sets["conv VAE, prior N(0, I)"] = conv_vae.sample(n, random_state=args.seed)
     rows = []
     for name, images in sets.items():
         rows.append(
