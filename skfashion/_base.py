@@ -428,6 +428,33 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             ) from exc.__cause__
         return net
 
+    def _restored_net(self, fitted, module_state, optimizer_state):
+        """The fitted net rebuilt from fitted attributes and saved states.
+
+        For ``skfashion.io.load``: the net a fit with these parameters built
+        (module, optimizer, recipe), with the module's and the optimizer's
+        states loaded (strictly: every name and shape must match) and the
+        fitted history.
+        """
+        runtime = fitted["runtime_"]
+        X = np.empty((0, fitted["n_features_in_"]), dtype=runtime.data_dtype)
+        module, module_kwargs = self._module_and_kwargs(X, fitted)
+        net = self._new_net(module, module_kwargs, fitted, runtime, False, None)
+        with seeded(0, runtime.device):  # initial weights, overwritten below
+            net.initialize()
+        net.module_.load_state_dict(module_state)
+        net.optimizer_.load_state_dict(optimizer_state)
+        # The moments in the layout of their parameter (channels_last for the
+        # conv weights): torch's fused CPU Adam reads them as flat memory.
+        for param, state in net.optimizer_.state.items():
+            for key, value in state.items():
+                if torch.is_tensor(value) and value.shape == param.shape:
+                    state[key] = torch.empty_like(param, dtype=value.dtype)
+                    state[key].copy_(value)
+        net.work_per_sample = forward_work(module, module_kwargs, X.shape[1])
+        net.history = fitted["history_"]
+        return net
+
     @staticmethod
     def _training_record(net, validation, first_epoch):
         """The fitted attributes that describe the run: history and curves.

@@ -5,7 +5,9 @@ version ranges they were tested with are declared in ``pyproject.toml``.
 
 - scikit-learn: ``_fit_context`` (parameter validation around ``fit``, as
   scikit-learn's own estimators do), ``_param_validation`` (the constraint
-  classes of ``_parameter_constraints``), ``_check_sample_weight``.
+  classes of ``_parameter_constraints``), ``_check_sample_weight``, and
+  ``BaseEstimator._validate_params`` (``check_params``: a loaded model's
+  parameters are checked as ``fit`` checks them).
 - torch: ``torch.cpu._is_amx_tile_supported`` and
   ``_is_avx512_bf16_supported`` (whether the CPU multiplies bfloat16
   natively).
@@ -26,9 +28,15 @@ __all__ = [
     "StrOptions",
     "_check_sample_weight",
     "_fit_context",
+    "check_params",
     "cpu_multiplies_bfloat16",
     "validate_params",
 ]
+
+
+def check_params(estimator):
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``."""
+    estimator._validate_params()
 
 
 def cpu_multiplies_bfloat16():

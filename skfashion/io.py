@@ -1,10 +1,21 @@
-"""Files: writing them so that nothing is ever half-written.
+"""Files: model files that run no code, and writes that are never half-done.
 
+:func:`dump` and :func:`load` save a fitted estimator as a safetensors file
+(tensors, and JSON for everything else) that loading never runs code from.
 :func:`atomic_write_bytes` writes through a temporary file and a rename, the
-way every file of skfashion is written (downloads, results): a reader sees
-the old content or all of the new one, and a failure leaves no partial file.
+way every file of skfashion is written (models, downloads, results): a reader
+sees the old content or all of the new one, and a failure leaves no partial
+file.
 """
 
 from ._atomic import atomic_write_bytes, part_prefix
+from ._model_file import FORMAT_VERSION, ModelFileError, dump, load
 
-__all__ = ["atomic_write_bytes", "part_prefix"]
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelFileError",
+    "atomic_write_bytes",
+    "dump",
+    "load",
+    "part_prefix",
+]
