@@ -226,15 +226,18 @@ def dump(estimator, path):
     tensor. It is written all or nothing (a temporary file, then a rename).
     :func:`load` rebuilds an estimator whose every method gives the same
     output, and that goes on training (``warm_start``, ``partial_fit``) as the
-    original would.
+    original would. A :class:`~sklearn.pipeline.Pipeline` is written whole:
+    its skfashion steps so, its other steps in skops's format (which runs no
+    code either; needs ``pip install skops``), in the same file.
 
     Parameters
     ----------
-    estimator : fitted skfashion estimator
+    estimator : fitted skfashion estimator or Pipeline
         An ``Autoencoder``, ``VariationalAutoencoder``, ``ConvAutoencoder``,
         ``ConvVariationalAutoencoder``, ``FeedForwardClassifier`` or
-        ``ConvClassifier``. Parameters that are code (``callbacks``) cannot
-        be written: set them to None first.
+        ``ConvClassifier``, or a fitted ``Pipeline`` of them and scikit-learn
+        estimators. Parameters that are code (``callbacks``) cannot be
+        written: set them to None first.
 
     path : str or path-like
         The file to write (``.safetensors`` by convention).
@@ -257,16 +260,33 @@ def dump(estimator, path):
     >>> bool((load(path).predict_proba(X[:5]) == clf.predict_proba(X[:5])).all())
     True
     """
+    encode = _Encoder()
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skfashion_version": _version(),
+        **_document(estimator, encode),
+    }
+    document["sha256"] = {k: _digest(t) for k, t in encode.tensors.items()}
+    metadata = {"skfashion": json.dumps(document, allow_nan=True)}
+    atomic_write_bytes(path, safetensors_bytes(encode.tensors, metadata=metadata))
+
+
+def _document(estimator, encode):
+    """The JSON of a skfashion estimator or a Pipeline; tensors go to ``encode``."""
+    from sklearn.pipeline import Pipeline
+
+    if type(estimator) is Pipeline:
+        return _pipeline_document(estimator, encode)
     classes = _estimator_classes()
     name = type(estimator).__name__
     if classes.get(name) is not type(estimator):
         raise ValueError(
-            f"dump writes skfashion's estimators ({', '.join(sorted(classes))}), "
-            f"not {name}."
+            f"dump writes skfashion's estimators ({', '.join(sorted(classes))}) "
+            f"and Pipelines of them, not {name}."
         )
     if not hasattr(estimator, _NET):
         raise ValueError(f"This {name} is not fitted: fit it before dump.")
-    encode = _Encoder()
     params = encode(estimator.get_params(deep=False), "params")
     fitted = {
         key: value
@@ -278,22 +298,56 @@ def dump(estimator, path):
     module_state = {
         k: encode.tensor(f"module.{k}", v) for k, v in net.module_.state_dict().items()
     }
-    document = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "skfashion_version": _version(),
+    return {
         "class": name,
         "params": params,
         "fitted": encode(fitted, "fitted"),
         "module_state": module_state,
         "optimizer_state": encode(_optimizer_state(net.optimizer_), "optimizer"),
     }
-    document["sha256"] = {k: _digest(t) for k, t in encode.tensors.items()}
-    metadata = {"skfashion": json.dumps(document, allow_nan=True)}
-    atomic_write_bytes(path, safetensors_bytes(encode.tensors, metadata=metadata))
 
 
-def load(path):
+def _pipeline_document(pipeline, encode):
+    """A Pipeline's JSON: its own parameters and each step's document.
+
+    skfashion steps (and nested Pipelines) as ``_document`` writes them; any
+    other estimator in skops's format, as a tensor of bytes.
+    """
+    steps = []
+    for name, step in pipeline.steps:
+        if step is None or step == "passthrough":
+            steps.append({"name": name, "passthrough": step})
+        elif type(step).__name__ in _estimator_classes() or _is_pipeline(step):
+            steps.append({"name": name, "estimator": _document(step, encode)})
+        else:
+            data = _skops().dumps(step)
+            tensor = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+            steps.append(
+                {"name": name, "skops": encode.tensor(f"steps.{name}", tensor)}
+            )
+    params = pipeline.get_params(deep=False)
+    del params["steps"]
+    return {"class": "Pipeline", "params": encode(params, "params"), "steps": steps}
+
+
+def _is_pipeline(estimator):
+    from sklearn.pipeline import Pipeline
+
+    return type(estimator) is Pipeline
+
+
+def _skops():
+    try:
+        import skops.io
+    except ImportError as exc:  # only the Pipelines' other steps need it
+        raise ImportError(
+            "A Pipeline's scikit-learn steps are written in skops's format: "
+            "pip install skops."
+        ) from exc
+    return skops.io
+
+
+def load(path, *, trusted=None):
     """Read a model file written by :func:`dump`: the fitted estimator.
 
     Nothing in the file is run: the JSON names one of skfashion's estimator
@@ -301,16 +355,22 @@ def load(path):
     is rebuilt from the fitted attributes and the tensors loaded into it. A
     file that is not a model file, from a newer format, or whose tensors do
     not match what it declares (their SHA-256, names and shapes) raises a
-    ``ValueError`` that says so.
+    ``ValueError`` that says so. A Pipeline's scikit-learn steps are read by
+    skops, which builds only the types it trusts: those of scikit-learn,
+    numpy and scipy here, and those named in ``trusted``.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`dump`.
 
+    trusted : list of str, default=None
+        More types that skops may build for a Pipeline's scikit-learn steps
+        (``skops.io.get_untrusted_types`` names them), for a file you trust.
+
     Returns
     -------
-    estimator : fitted skfashion estimator
+    estimator : fitted skfashion estimator or Pipeline
 
     See Also
     --------
@@ -320,15 +380,11 @@ def load(path):
         with safe_open(path, framework="pt") as f:
             metadata = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (OSError, ValueError, RuntimeError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # safetensors' errors for a file that is not one
         raise ModelFileError(
             f"{path} is not a model file of skfashion.io.dump (not safetensors: {exc})."
-        ) from exc
-    except Exception as exc:  # safetensors' own error for a malformed header
-        raise ModelFileError(
-            f"{path} is not a model file of skfashion.io.dump ({exc})."
         ) from exc
     try:
         document = json.loads(metadata["skfashion"])
@@ -337,7 +393,7 @@ def load(path):
             f"{path} is a safetensors file, but not one of skfashion.io.dump (no "
             "skfashion metadata)."
         ) from exc
-    if document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a skfashion model file.")
     version = document.get("format_version")
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
@@ -346,8 +402,14 @@ def load(path):
             f"({_version()}) reads versions 1 to {FORMAT_VERSION}: upgrade skfashion."
         )
     _check_tensors(path, document, tensors)
-    classes = _estimator_classes()
-    cls = classes.get(document.get("class"))
+    return _rebuild(document, tensors, path, trusted)
+
+
+def _rebuild(document, tensors, path, trusted):
+    """The estimator (or Pipeline) of a document."""
+    if document.get("class") == "Pipeline":
+        return _rebuild_pipeline(document, tensors, path, trusted)
+    cls = _estimator_classes().get(document.get("class"))
     if cls is None:
         raise ModelFileError(
             f"{path} declares the class {document.get('class')!r}, which is not "
@@ -376,6 +438,53 @@ def load(path):
         ) from exc
     vars(estimator).update(fitted)
     return estimator
+
+
+def _rebuild_pipeline(document, tensors, path, trusted):
+    from sklearn.pipeline import Pipeline
+
+    steps = []
+    try:
+        for step in document["steps"]:
+            if "passthrough" in step:
+                estimator = step["passthrough"]
+                if estimator not in (None, "passthrough"):
+                    raise ModelFileError(f"{path}: a step of unknown kind.")
+            elif "estimator" in step:
+                estimator = _rebuild(step["estimator"], tensors, path, trusted)
+            else:
+                data = _tensor(tensors, step["skops"]).numpy().tobytes()
+                estimator = _skops_loads(data, trusted, path)
+            steps.append((step["name"], estimator))
+        params = _decode(document["params"], tensors)
+        return Pipeline(steps, **params)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{path} does not hold a Pipeline that skfashion can rebuild: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+# The packages whose types skops may build for a Pipeline's other steps: the
+# code of scikit-learn and its array libraries, installed anyway. Functions
+# and classes of any other package are refused unless ``trusted`` names them.
+_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
+
+
+def _skops_loads(data, trusted, path):
+    sio = _skops()
+    untrusted = sio.get_untrusted_types(data=data)
+    allowed = [t for t in untrusted if t.split(".")[0] in _TRUSTED_PACKAGES]
+    refused = sorted(set(untrusted) - set(allowed) - set(trusted or ()))
+    if refused:
+        raise ModelFileError(
+            f"{path} has a Pipeline step of types that are not scikit-learn's, "
+            f"numpy's or scipy's: {refused}. If you trust the file, name them: "
+            "load(path, trusted=[...])."
+        )
+    return sio.loads(data, trusted=allowed + list(trusted or ()))
 
 
 def _optimizer_state(optimizer):

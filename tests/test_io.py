@@ -11,6 +11,9 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skorch.callbacks import PrintLog
 
 from skfashion import (
@@ -224,3 +227,52 @@ def test_a_file_of_format_version_1_still_loads(data):
     expected = np.load(os.path.join(DATA, "model_format_1_proba.npy"))
     np.testing.assert_allclose(loaded.predict_proba(X[:10]), expected, rtol=1e-6)
     assert list(loaded.classes_) == sorted(set(data[1]))
+
+
+def test_a_pipeline_is_written_whole(data, tmp_path):
+    """The package's main use, Autoencoder -> KNN, and a scaler before a
+    classifier: one file each, the same predictions after load."""
+    X, labels = data
+    rows = X.reshape(len(X), -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        knn = Pipeline(
+            [
+                ("ae", Autoencoder((16,), 4, max_epochs=2, random_state=0)),
+                ("knn", KNeighborsClassifier(3)),
+            ]
+        ).fit(rows, labels)
+        scaled = make_pipeline(
+            StandardScaler(),
+            "passthrough",
+            FeedForwardClassifier((8,), max_epochs=1, random_state=0),
+        ).fit(rows, labels)
+    for pipe in (knn, scaled):
+        io.dump(pipe, tmp_path / "pipe.safetensors")
+        loaded = io.load(tmp_path / "pipe.safetensors")
+        assert [name for name, _ in loaded.steps] == [name for name, _ in pipe.steps]
+        np.testing.assert_array_equal(loaded.predict(rows), pipe.predict(rows))
+        np.testing.assert_array_equal(
+            loaded.predict_proba(rows), pipe.predict_proba(rows)
+        )
+
+
+def _negate(X):
+    return -X
+
+
+def test_a_pipeline_step_of_foreign_code_is_refused_unless_trusted(data, tmp_path):
+    X, _ = data
+    rows = X.reshape(len(X), -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(
+            FunctionTransformer(_negate),
+            Autoencoder((8,), 2, max_epochs=1, random_state=0),
+        ).fit(rows)
+    path = tmp_path / "pipe.safetensors"
+    io.dump(pipe, path)
+    with pytest.raises(io.ModelFileError, match="_negate"):
+        io.load(path)
+    loaded = io.load(path, trusted=[f"{__name__}._negate"])
+    np.testing.assert_array_equal(loaded.transform(rows), pipe.transform(rows))
