@@ -1,7 +1,7 @@
 """
-==================================================
+====================================================
 Convolutions: ConvClassifier against a dense network
-==================================================
+====================================================
 
 A :class:`~skfashion.ConvClassifier` and a
 :class:`~skfashion.FeedForwardClassifier` trained on the same 3,000 sample

@@ -5,7 +5,7 @@ with a softmax) is exported by ``torch.onnx.export`` (its ``torch.export``
 path); the classifiers' labels are added with ONNX's own operators
 (``ArgMax``, then ``Gather`` from a constant of ``classes_``), so that labels
 of any kind (ints, strings) come out as ``predict`` gives them. Inputs are
-rows (n, n_features_in_): the convolutional modules view them as images
+rows (n, ``n_features_in_``): the convolutional modules view them as images
 inside, as they do in skfashion. float32, or float64 for a model fitted with
 ``precision='float64'``.
 
@@ -99,7 +99,7 @@ def to_onnx(estimator, X_sample=None, *, method=None, opset=OPSET):
     ----------
     estimator : fitted skfashion estimator
 
-    X_sample : array-like of shape (n_samples, n_features_in_), default=None
+    X_sample : array-like of shape (n_samples, n_features), default=None
         An example of the input (its values do not matter). None uses rows
         of zeros. Image arrays are flattened: the graph takes rows.
 
