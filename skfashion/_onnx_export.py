@@ -10,7 +10,8 @@ inside, as they do in skfashion. float32, or float64 for a model fitted with
 ``precision='float64'``.
 
 ``register_skl2onnx_converters`` (call it once, before skl2onnx's
-``to_onnx``) teaches skl2onnx the six estimators: a converter inlines the estimator's graph into skl2onnx's, so that
+``to_onnx``) teaches skl2onnx the six estimators: a converter inlines the
+estimator's graph into skl2onnx's, so that
 ``skl2onnx.to_onnx(Pipeline([("ae", Autoencoder()), ("knn", ...)]), X[:1])``
 exports the whole pipeline.
 """

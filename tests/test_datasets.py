@@ -57,11 +57,15 @@ def test_samples_load_with_no_data_home_and_no_network(load, no_network, monkeyp
         assert "Licence" in bunch.DESCR and "sample" in bunch.DESCR
 
 
-def test_sample_target_names():
-    assert load_mnist_sample().target_names == [str(d) for d in range(10)]
-    names = load_fashion_mnist_sample().target_names
-    assert names[:3] == ["T-shirt/top", "Trouser", "Pullover"]
+def test_sample_target_names_are_an_array_that_names_the_labels():
+    assert load_mnist_sample().target_names.tolist() == [str(d) for d in range(10)]
+    bunch = load_fashion_mnist_sample()
+    names = bunch.target_names
+    assert names[:3].tolist() == ["T-shirt/top", "Trouser", "Pullover"]
     assert names[-1] == "Ankle boot"
+    # as with scikit-learn's Bunches: every label named at once
+    named = names[bunch.target]
+    assert named.shape == bunch.target.shape and named[0] == names[bunch.target[0]]
 
 
 def test_sample_options():

@@ -118,14 +118,14 @@ def test_class_distribution_display(data):
     _, y, names, _, _ = data
     display = ClassDistributionDisplay.from_targets(y, target_names=names)
     assert [b.get_height() for b in display.bars_] == list(np.bincount(y))
-    assert [t.get_text() for t in display.ax_.get_xticklabels()] == names
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == list(names)
 
 
 def test_confusion_matrix_is_scikit_learns_with_class_names(data):
     X, y, names, _, clf = data
     display = ConfusionMatrixDisplay.from_estimator(clf, X, y, display_labels=names)
     assert display.confusion_matrix.sum() == len(y)
-    assert [t.get_text() for t in display.ax_.get_xticklabels()] == names
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == list(names)
 
 
 def test_displays_take_string_labels(data):

@@ -200,7 +200,9 @@ def _load(dataset, read, *, subset, return_X_y, as_frame, normalize, descr_note=
         target=target,
         frame=frame,
         images=images,
-        target_names=list(dataset.target_names),
+        # An array, as scikit-learn's Bunches have: target_names[y] names
+        # every label at once.
+        target_names=np.asarray(dataset.target_names),
         feature_names=feature_names,
         DESCR=descr + descr_note,
     )
@@ -305,7 +307,7 @@ def fetch_mnist(
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (n_samples, 784), ``target`` (n_samples,) int64 digits,
-        ``images`` (n_samples, 28, 28), ``target_names`` (``'0'`` to ``'9'``),
+        ``images`` (n_samples, 28, 28), ``target_names`` (an array, ``'0'`` to ``'9'``),
         ``feature_names``, ``frame`` and ``DESCR``.
 
     (data, target) : tuple if ``return_X_y`` is True
@@ -393,8 +395,9 @@ def fetch_fashion_mnist(
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (n_samples, 784), ``target`` (n_samples,) int64 class codes,
-        ``images`` (n_samples, 28, 28), ``target_names`` (``'T-shirt/top'``,
-        ``'Trouser'``, ...), ``feature_names``, ``frame`` and ``DESCR``.
+        ``images`` (n_samples, 28, 28), ``target_names`` (an array,
+        ``'T-shirt/top'``, ``'Trouser'``, ...), ``feature_names``, ``frame`` and
+        ``DESCR``.
 
     (data, target) : tuple if ``return_X_y`` is True
 
@@ -504,8 +507,10 @@ def load_fashion_mnist_sample(
     --------
     >>> from skfashion.datasets import load_fashion_mnist_sample
     >>> test = load_fashion_mnist_sample(subset="test")
-    >>> test.data.shape, test.target_names[9]
+    >>> test.data.shape, str(test.target_names[9])
     ((1000, 784), 'Ankle boot')
+    >>> test.target_names[test.target[:3]]  # every label named at once
+    array(['Shirt', 'Trouser', 'Sneaker'], dtype='<U11')
     """
     return _sample(
         FASHION_MNIST,
