@@ -22,7 +22,9 @@ scikit-learn estimator API here: the estimators are the faces.
 
 import contextlib
 import math
+import re
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
@@ -310,6 +312,22 @@ def _concatenate(outputs):
     return torch.cat(outputs)
 
 
+# ANSI colour codes: skorch's table marks the best values with them.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's table of epochs, in colour on a terminal only.
+
+    Written to a file, a CI log or a notebook cell, the colour codes would be
+    garbage characters around the best values.
+    """
+
+    def table(self, row):
+        text = super().table(row)
+        return text if sys.stdout.isatty() else _ANSI.sub("", text)
+
+
 class InMemoryNet(NeuralNet):
     """A skorch ``NeuralNet`` fed with whole-batch tensor slices.
 
@@ -339,6 +357,12 @@ class InMemoryNet(NeuralNet):
         super().__init__(module, *args, **kwargs)
         self.runtime = Runtime() if runtime is None else runtime
         self.work_per_sample = work_per_sample
+
+    def get_default_callbacks(self):
+        return [
+            (name, PlainPrintLog if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
     def get_dataset(self, X, y=None):
         if isinstance(X, InMemoryDataset):

@@ -106,3 +106,14 @@ def test_noise_goes_to_the_input_in_training_only():
     torch.manual_seed(0)
     expected = net.module_.encode(X + 0.5 * torch.randn_like(X))
     torch.testing.assert_close(noisy, expected)
+
+
+def test_the_epoch_table_has_no_colour_codes_outside_a_terminal(capsys):
+    from skfashion import FeedForwardClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((64, 8), dtype=np.float32), np.arange(64) % 2
+    FeedForwardClassifier((4,), max_epochs=3, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out  # the table is there, each best value marked...
+    assert "\x1b[" not in out  # ...but not in colour: stdout is not a terminal
