@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -14,6 +15,48 @@ from skfashion.datasets import get_data_home, load_dataset
 from skfashion.io import atomic_write_bytes
 
 NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in its help, even where the help says nothing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text:
+            return text
+        if action.option_strings or action.nargs in ("?", "*"):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """A command's parser: the output folder is checked as the options are read."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        output = getattr(parsed, "output", None)
+        if output is not None:
+            problem = output_problem(output)
+            if problem:
+                self.error(problem)  # exit status 2, before any work
+        return parsed
+
+
+def output_problem(output):
+    """Why results could not be written into the folder ``output``, or None.
+
+    Checked before any work, so that an hour's run does not end on a file
+    named like the folder or a folder it cannot write.
+    """
+    if os.path.exists(output) and not os.path.isdir(output):
+        return f"--output {output!r} is a file; name a folder for the results."
+    try:  # the folder the results go into, and a file written in it
+        os.makedirs(output, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as exc:
+        return f"--output {output!r}: cannot write there ({exc.strerror or exc})."
+    return None
 
 
 def parser(
@@ -28,8 +71,8 @@ def parser(
     ``precision``: whether the script takes ``--precision``, the estimators'
     ``precision`` (results committed before it existed were float32).
     """
-    p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("--dataset", choices=datasets, default=default)
+    p = _Parser(prog=prog, description=description, formatter_class=_HelpFormatter)
+    p.add_argument("--dataset", choices=datasets, default=default, help="data set")
     p.add_argument(
         "--quick", action="store_true", help="a small run on the bundled sample"
     )
@@ -46,7 +89,7 @@ def parser(
             "--precision",
             choices=["auto", "float32", "bfloat16"],
             default="auto",
-            help="the estimators' precision (default: 'auto', theirs)",
+            help="the estimators' precision ('auto' is theirs)",
         )
     return p
 

@@ -180,8 +180,15 @@ def plot(models, X_test, name, title, args):
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
-    p.add_argument("--part", choices=["seeds", "study", "both"], default="both")
-    p.add_argument("-v", "--verbose", action="count", default=0)
+    p.add_argument(
+        "--part",
+        choices=["seeds", "study", "both"],
+        default="both",
+        help="the seeds' networks, the study of the defaults, or both",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="the epochs' table"
+    )
     args = p.parse_args(argv)
     X, _, X_test, _, source = load(args)
     stem = f"autoencoders_{args.dataset}"

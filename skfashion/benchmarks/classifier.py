@@ -183,7 +183,12 @@ def earlier_rows(args):
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument("--max-epochs", type=int, help="default: the estimator's")
-    p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.1,
+        help="training images held out to validate on",
+    )
     p.add_argument(
         "--models",
         type=int,
@@ -191,7 +196,9 @@ def main(argv=None, prog=None):
         choices=range(len(MODELS)),
         help=f"indices into {list(MODELS)} (default: all)",
     )
-    p.add_argument("-v", "--verbose", action="count", default=0)
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="the epochs' table"
+    )
     args = p.parse_args(argv)
     if args.quick and not args.max_epochs:
         args.max_epochs = 3

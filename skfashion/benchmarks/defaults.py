@@ -168,7 +168,12 @@ def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None, features=None, seed=
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
-    p.add_argument("--estimator", choices=list(CANDIDATES), required=True)
+    p.add_argument(
+        "--estimator",
+        choices=list(CANDIDATES),
+        required=True,
+        help="whose defaults to choose",
+    )
     p.add_argument(
         "--candidates",
         type=int,
@@ -244,11 +249,14 @@ def main(argv=None, prog=None):
         """The Frechet distance's classifier, as the generation command's."""
         if kind not in ("vae", "conv-vae"):
             return None
+        # One thread: the same classifier whatever the load, so that runs
+        # side by side (--append) judge in the same features.
         return FeedForwardClassifier(
             max_epochs=2 if args.quick else 20,
             lr_schedule=None,
             batch_size=128,
             random_state=args.seed,
+            n_threads=1,
             precision=args.precision,
         ).fit(X, y)
 

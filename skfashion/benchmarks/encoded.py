@@ -178,8 +178,16 @@ def by_representation(rows):
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
-    p.add_argument("--components", type=int, nargs="+", default=[64, 144])
-    p.add_argument("--ae-epochs", type=int, default=10)
+    p.add_argument(
+        "--components",
+        type=int,
+        nargs="+",
+        default=[64, 144],
+        help="code sizes of the autoencoders",
+    )
+    p.add_argument(
+        "--ae-epochs", type=int, default=10, help="epochs of the autoencoders"
+    )
     p.add_argument(
         "--conv",
         action="store_true",

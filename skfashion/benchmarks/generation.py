@@ -44,9 +44,16 @@ from ._common import (
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
-    p.add_argument("--n-samples", type=int, default=10000)
+    p.add_argument(
+        "--n-samples", type=int, default=10000, help="images generated a model"
+    )
     p.add_argument("--epochs", type=int, default=30, help="of the generators")
-    p.add_argument("--classifier-epochs", type=int, default=20)
+    p.add_argument(
+        "--classifier-epochs",
+        type=int,
+        default=20,
+        help="epochs of the classifier whose features the distance is in",
+    )
     p.add_argument(
         "--no-conv",
         action="store_true",

@@ -118,11 +118,28 @@ def report(results, done):
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
-    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 60000])
-    p.add_argument("--epochs", type=int, nargs="+", default=[10, 20, 100])
-    p.add_argument("--components", type=int, default=64)
     p.add_argument(
-        "--estimator", choices=["autoencoder", "classifier", "both"], default="both"
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 5000, 60000],
+        help="training sizes",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        nargs="+",
+        default=[10, 20, 100],
+        help="run lengths to compare",
+    )
+    p.add_argument(
+        "--components", type=int, default=64, help="code size of the autoencoder"
+    )
+    p.add_argument(
+        "--estimator",
+        choices=["autoencoder", "classifier", "both"],
+        default="both",
+        help="which estimator's run lengths",
     )
     args = p.parse_args(argv)
     X, y, X_test, y_test, source = load(args)

@@ -205,11 +205,24 @@ def plot_landscape(search, x_param, y_param, output, name, title):
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
-    p.add_argument("--sweep", choices=[*SWEEPS, "all"], nargs="+", default=["all"])
-    p.add_argument("--n-train", type=int, default=6000)
-    p.add_argument("--cv", type=int, default=3)
-    p.add_argument("--n-jobs", type=int, default=None)
-    p.add_argument("--backend", choices=["loky", "dask"], default=None)
+    p.add_argument(
+        "--sweep",
+        choices=[*SWEEPS, "all"],
+        nargs="+",
+        default=["all"],
+        help="the searches to run",
+    )
+    p.add_argument(
+        "--n-train", type=int, default=6000, help="training images searched on"
+    )
+    p.add_argument("--cv", type=int, default=3, help="cross-validation folds")
+    p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
+    p.add_argument(
+        "--backend",
+        choices=["loky", "dask"],
+        default=None,
+        help="joblib's backend for the parallel fits",
+    )
     p.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
     p.add_argument(
         "--name", default=None, help="stem of the result files (grid_search_DATASET)"

@@ -1,0 +1,53 @@
+"""The command line: every option explained, the output folder checked first."""
+
+import importlib
+import time
+
+import pytest
+
+from skfashion.benchmarks import COMMANDS, _common
+
+
+def _parser_of(command, monkeypatch):
+    """The argparse parser a command builds (captured, nothing is run)."""
+    captured = {}
+
+    def capture(self, args=None, namespace=None):
+        captured["parser"] = self
+        raise SystemExit(0)
+
+    monkeypatch.setattr(_common._Parser, "parse_args", capture)
+    module = importlib.import_module(f"skfashion.benchmarks.{COMMANDS[command][0]}")
+    with pytest.raises(SystemExit):
+        module.main([])
+    monkeypatch.undo()
+    return captured["parser"]
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_option_has_help_and_shows_its_default(command, monkeypatch):
+    parser = _parser_of(command, monkeypatch)
+    options = [a for a in parser._actions if a.option_strings and a.dest != "help"]
+    assert [a.option_strings for a in options if not a.help] == []
+    text = parser.format_help()
+    for action in options:
+        if action.default not in (None, False) and action.required is False:
+            assert f"default: {action.default}" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_an_output_that_cannot_be_written_is_an_error_before_any_work(
+    command, tmp_path, capsys
+):
+    module = importlib.import_module(f"skfashion.benchmarks.{COMMANDS[command][0]}")
+    a_file = tmp_path / "results.json"
+    a_file.write_text("{}")
+    args = ["--quick", "--output", str(a_file)]
+    if command == "defaults":
+        args += ["--estimator", "autoencoder"]
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_:
+        module.main(args)
+    assert exit_.value.code == 2 and time.perf_counter() - start < 5
+    assert "is a file; name a folder" in capsys.readouterr().err
+    assert a_file.read_text() == "{}"  # left as it was
