@@ -48,11 +48,20 @@ DATA = os.path.join(os.path.dirname(__file__), "data")
 
 ESTIMATORS = [
     FeedForwardClassifier((16,), max_epochs=2, early_stopping=True, random_state=0),
-    ConvClassifier((4,), dense_units=8, max_epochs=1, random_state=0),
+    pytest.param(
+        ConvClassifier((4,), dense_units=8, max_epochs=1, random_state=0),
+        marks=pytest.mark.slow,
+    ),
     Autoencoder((16,), 4, max_epochs=2, random_state=np.random.RandomState(3)),
     VariationalAutoencoder((16,), 4, max_epochs=2, random_state=0),
-    ConvAutoencoder((4,), 4, max_epochs=1, precision="float64", random_state=0),
-    ConvVariationalAutoencoder((4,), 4, max_epochs=1, random_state=0),
+    pytest.param(
+        ConvAutoencoder((4,), 4, max_epochs=1, precision="float64", random_state=0),
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        ConvVariationalAutoencoder((4,), 4, max_epochs=1, random_state=0),
+        marks=pytest.mark.slow,
+    ),
 ]
 
 
@@ -99,7 +108,18 @@ def data(sample_images):
     return images[:240], names[y[:240]]  # images (n, 28, 28), string labels
 
 
-@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "est",
+    ESTIMATORS,
+    ids=[
+        "FeedForwardClassifier",
+        "ConvClassifier",
+        "Autoencoder",
+        "VariationalAutoencoder",
+        "ConvAutoencoder-float64",
+        "ConvVariationalAutoencoder",
+    ],
+)
 def test_a_loaded_model_gives_every_output_and_trains_on_as_the_original(
     est, data, tmp_path
 ):
