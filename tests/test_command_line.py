@@ -51,3 +51,29 @@ def test_an_output_that_cannot_be_written_is_an_error_before_any_work(
     assert exit_.value.code == 2 and time.perf_counter() - start < 5
     assert "is a file; name a folder" in capsys.readouterr().err
     assert a_file.read_text() == "{}"  # left as it was
+
+
+@pytest.mark.slow
+def test_the_readme_quick_start_runs_on_the_bundled_sample(tmp_path):
+    """The README's first Python block, as a new user runs it: no download."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    with open(readme, encoding="utf-8") as f:
+        block = re.search(r"```python\n(.*?)```", f.read(), re.S).group(1)
+    assert "load_fashion_mnist_sample" in block
+    env = {**os.environ, "SKFASHION_DATA": str(tmp_path / "no-data-here")}
+    result = subprocess.run(
+        [sys.executable, "-c", block],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"1-NN on 64-number codes: 0\.\d{3}", result.stdout)
+    assert "train_loss" in result.stdout  # the epochs' table: progress
