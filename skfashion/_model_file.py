@@ -31,6 +31,7 @@ from skorch.history import History
 
 from ._atomic import atomic_write_bytes
 from ._compat import check_params
+from ._estimators import estimator_classes
 from ._runtime import Runtime
 
 FORMAT = "skfashion-model"
@@ -45,28 +46,6 @@ _HISTORY = "history_"
 
 class ModelFileError(ValueError):
     """A model file that is not one, or whose content does not match itself."""
-
-
-def _estimator_classes():
-    """The classes a file may name: skfashion's estimators, nothing else."""
-    from . import (
-        Autoencoder,
-        ConvAutoencoder,
-        ConvClassifier,
-        ConvVariationalAutoencoder,
-        FeedForwardClassifier,
-        VariationalAutoencoder,
-    )
-
-    classes = (
-        Autoencoder,
-        ConvAutoencoder,
-        ConvClassifier,
-        ConvVariationalAutoencoder,
-        FeedForwardClassifier,
-        VariationalAutoencoder,
-    )
-    return {cls.__name__: cls for cls in classes}
 
 
 # -- values <-> JSON and tensors ------------------------------------------------
@@ -278,7 +257,7 @@ def _document(estimator, encode):
 
     if type(estimator) is Pipeline:
         return _pipeline_document(estimator, encode)
-    classes = _estimator_classes()
+    classes = estimator_classes()
     name = type(estimator).__name__
     if classes.get(name) is not type(estimator):
         raise ValueError(
@@ -317,7 +296,7 @@ def _pipeline_document(pipeline, encode):
     for name, step in pipeline.steps:
         if step is None or step == "passthrough":
             steps.append({"name": name, "passthrough": step})
-        elif type(step).__name__ in _estimator_classes() or _is_pipeline(step):
+        elif type(step).__name__ in estimator_classes() or _is_pipeline(step):
             steps.append({"name": name, "estimator": _document(step, encode)})
         else:
             data = _skops().dumps(step)
@@ -409,7 +388,7 @@ def _rebuild(document, tensors, path, trusted):
     """The estimator (or Pipeline) of a document."""
     if document.get("class") == "Pipeline":
         return _rebuild_pipeline(document, tensors, path, trusted)
-    cls = _estimator_classes().get(document.get("class"))
+    cls = estimator_classes().get(document.get("class"))
     if cls is None:
         raise ModelFileError(
             f"{path} declares the class {document.get('class')!r}, which is not "

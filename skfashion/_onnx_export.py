@@ -286,36 +286,23 @@ def _opset_of(model, domain):
 
 
 def register_skl2onnx_converters():
-    """Teach skl2onnx the six estimators (idempotent).
+    """Teach skl2onnx skfashion's estimators (idempotent).
 
     After it, ``skl2onnx.to_onnx`` converts Pipelines that hold them; the
     classifiers take skl2onnx's ``zipmap`` option as its own classifiers do.
     """
     from skl2onnx import update_registered_converter
+    from sklearn.base import ClassifierMixin
 
-    from . import (
-        Autoencoder,
-        ConvAutoencoder,
-        ConvClassifier,
-        ConvVariationalAutoencoder,
-        FeedForwardClassifier,
-        VariationalAutoencoder,
-    )
+    from ._estimators import estimator_classes
 
-    for cls in (
-        Autoencoder,
-        VariationalAutoencoder,
-        ConvAutoencoder,
-        ConvVariationalAutoencoder,
-    ):
-        update_registered_converter(
-            cls, f"Skfashion{cls.__name__}", _shape_calculator, _converter
+    for name, cls in estimator_classes().items():
+        # Classifiers take skl2onnx's options for classifiers (ZipMap or not).
+        options = (
+            {"zipmap": [True, False, "columns"], "nocl": [True, False]}
+            if issubclass(cls, ClassifierMixin)
+            else None
         )
-    for cls in (FeedForwardClassifier, ConvClassifier):
         update_registered_converter(
-            cls,
-            f"Skfashion{cls.__name__}",
-            _shape_calculator,
-            _converter,
-            options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+            cls, f"Skfashion{name}", _shape_calculator, _converter, options=options
         )
