@@ -182,7 +182,7 @@ def test_speed(tmp_path):
 
 
 def test_encoded(tmp_path):
-    out = run("encoded", tmp_path, "--components", "16", "--conv")
+    out = run("encoded", tmp_path, "--dataset", "mnist", "--components", "16", "--conv")
     # the data first, then a line per row as it finishes, then the table
     lines = out.splitlines()
     assert lines[0] == "MNIST: the bundled sample, 3,000 training and 1,000 test images"
@@ -212,7 +212,8 @@ def test_encoded(tmp_path):
     run(
         "encoded",
         tmp_path,
-        *("--components", "8", "--select", "--candidates", "0", "5"),
+        *("--dataset", "mnist", "--components", "8", "--select"),
+        *("--candidates", "0", "5"),
     )
     rows = json.loads((tmp_path / "encoded_selection_mnist.json").read_text())["rows"]
     assert [r["candidate"] for r in rows] == [0, 5]
@@ -221,7 +222,7 @@ def test_encoded(tmp_path):
 
 
 def test_classifier(tmp_path):
-    out = run("classifier", tmp_path, "--max-epochs", "2")
+    out = run("classifier", tmp_path, "--epochs", "2")
     results = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
     assert results["data"] == "sample"
     assert results["n_fit"] + results["n_validation"] == 3000
@@ -252,7 +253,7 @@ def test_classifier(tmp_path):
 
 
 def test_autoencoders(tmp_path):
-    out = run("autoencoders", tmp_path)
+    out = run("autoencoders", tmp_path, "--dataset", "mnist")
     results = json.loads((tmp_path / "autoencoders_mnist.json").read_text())
     seeds = {row["model"]: row for row in results["seeds"]}
     assert len(seeds) == 4 and "PCA-64" in seeds
@@ -289,7 +290,7 @@ def test_generation(tmp_path):
 
 
 def test_search(tmp_path):
-    out = run("search", tmp_path)
+    out = run("search", tmp_path, "--dataset", "mnist")
     results = json.loads((tmp_path / "grid_search_mnist.json").read_text())
     sweeps = results["sweeps"]
     assert set(sweeps) == {
@@ -328,8 +329,8 @@ def test_encoded_interrupted_keeps_its_rows(tmp_path):
     # Ctrl-C stops the main command; the rows it finished are on disk, marked
     # incomplete, and no figure is drawn from half a table.
     process = subprocess.Popen(
-        [sys.executable, "-m", "skfashion", "encoded", "--quick"]
-        + ["--output", str(tmp_path), "--components", "16"],
+        [sys.executable, "-m", "skfashion", "encoded", "--quick", "--dataset"]
+        + ["mnist", "--output", str(tmp_path), "--components", "16"],
         cwd=tmp_path,
         env=_env(tmp_path),
         stdout=subprocess.PIPE,

@@ -72,7 +72,12 @@ def parser(
     ``precision`` (results committed before it existed were float32).
     """
     p = _Parser(prog=prog, description=description, formatter_class=_HelpFormatter)
-    p.add_argument("--dataset", choices=datasets, default=default, help="data set")
+    p.add_argument(
+        "--dataset",
+        choices=datasets,
+        default=default,
+        help="data set (every command's default: fashion-mnist)",
+    )
     p.add_argument(
         "--quick", action="store_true", help="a small run on the bundled sample"
     )

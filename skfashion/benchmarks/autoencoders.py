@@ -179,7 +179,7 @@ def plot(models, X_test, name, title, args):
 
 
 def main(argv=None, prog=None):
-    p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument(
         "--part",
         choices=["seeds", "study", "both"],

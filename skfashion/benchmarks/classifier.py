@@ -182,7 +182,13 @@ def earlier_rows(args):
 
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
-    p.add_argument("--max-epochs", type=int, help="default: the estimator's")
+    p.add_argument(
+        "--epochs",
+        "--max-epochs",
+        dest="max_epochs",
+        type=int,
+        help="epochs of every classifier (default: each one's own)",
+    )
     p.add_argument(
         "--validation-fraction",
         type=float,

@@ -177,7 +177,7 @@ def by_representation(rows):
 
 
 def main(argv=None, prog=None):
-    p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument(
         "--components",
         type=int,
@@ -186,7 +186,12 @@ def main(argv=None, prog=None):
         help="code sizes of the autoencoders",
     )
     p.add_argument(
-        "--ae-epochs", type=int, default=10, help="epochs of the autoencoders"
+        "--epochs",
+        "--ae-epochs",
+        dest="ae_epochs",
+        type=int,
+        default=10,
+        help="epochs of the autoencoders",
     )
     p.add_argument(
         "--conv",

@@ -204,7 +204,7 @@ def plot_landscape(search, x_param, y_param, output, name, title):
 
 
 def main(argv=None, prog=None):
-    p = parser(__doc__.splitlines()[0], prog=prog, default="mnist")
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument(
         "--sweep",
         choices=[*SWEEPS, "all"],
