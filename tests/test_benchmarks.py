@@ -56,8 +56,10 @@ def test_help_lists_the_commands(tmp_path):
 
 @pytest.mark.parametrize(
     "estimator",
-    # the dense VAE takes the conv VAE's path: left out for time
-    ["autoencoder", "conv-vae", "classifier", "conv-autoencoder", "conv-classifier"],
+    # one estimator a path of the command (autoencoders, VAEs, classifiers): the
+    # dense VAE, the conv autoencoder and the dense classifier take the same
+    # paths as these, and are left out for time
+    ["autoencoder", "conv-vae", "conv-classifier"],
 )
 def test_defaults(estimator, tmp_path):
     args = ["--dataset", "mnist", "--estimator", estimator, "--candidates", "0", "1"]
