@@ -135,6 +135,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         """Keyword arguments of the net beyond the shared recipe."""
         return {}
 
+    def _augmentation(self, fitted):
+        """The transformation of the training batches (a family's data
+        augmentation), or None: none by default."""
+        return None
+
     # The names of the attributes that ``_input_fitted`` returns.
     _input_fitted_names = ()
 
@@ -334,6 +339,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             callbacks=self._callbacks(partial, threads),
             device=runtime.device,
             runtime=runtime,
+            augment=self._augmentation(fitted),
             verbose=self.verbose,
             **self._net_kwargs(fitted),
         )
@@ -394,6 +400,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         net.train_split = self._validation_split(runtime.seed, partial)
         net.callbacks = self._callbacks(partial, threads)
         net.runtime = runtime
+        net.augment = self._augmentation(fitted)
         net.verbose = self.verbose
         net.set_params(**self._net_kwargs(fitted))
         net.initialize_callbacks()

@@ -55,6 +55,10 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
     dropout : float, default=0.3
         Dropout probability after each hidden layer, in training only.
 
+    label_smoothing : float in [0, 1), default=0.0
+        Mixes the one-hot training targets with the uniform distribution
+        over the classes by this weight (``torch.nn.CrossEntropyLoss``'s).
+
     lr_schedule : {'cosine', 'step'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
@@ -203,6 +207,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         max_epochs=50,
         batch_norm=True,
         dropout=0.3,
+        label_smoothing=0.0,
         lr_schedule="cosine",
         lr_step_size=0.4,
         lr_gamma=0.5,
@@ -227,6 +232,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         self.max_epochs = max_epochs
         self.batch_norm = batch_norm
         self.dropout = dropout
+        self.label_smoothing = label_smoothing
         self.lr_schedule = lr_schedule
         self.lr_step_size = lr_step_size
         self.lr_gamma = lr_gamma

@@ -6,6 +6,8 @@
 ``ConvClassifier`` on the convolutional one, each in its own module.
 """
 
+from numbers import Real
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,7 +21,7 @@ from skorch.utils import to_numpy
 from ._base import BaseNeuralEstimator
 from ._compat import StrOptions, _fit_context
 from ._net import ClassifierNet, split_target
-from ._validation import _as_tensor_ready, as_rows, fit_weights
+from ._validation import Number, _as_tensor_ready, as_rows, fit_weights
 
 
 def _accuracy_of_logits(net, X, y):
@@ -44,8 +46,12 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
     _parameter_constraints: dict = {
         **BaseNeuralEstimator._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Number(Real, 0, 1, closed="left")],
     }
     _net_class = ClassifierNet
+
+    def _net_kwargs(self, fitted):
+        return {"label_smoothing": self.label_smoothing}
 
     def _module_and_kwargs(self, X, fitted):
         """The family's classifier module, with a logit per class."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._compat import StrOptions
 from ._modules import ACTIVATIONS, ConvAutoencoderModule, ConvClassifierModule
+from ._net import ShiftAndFlip
 from ._validation import Number
 
 
@@ -69,6 +70,8 @@ class ConvNetwork:
         "activation": [StrOptions(set(ACTIVATIONS) - {"identity"})],
         "batch_norm": ["boolean"],
         "dropout": [Number(Real, 0, 1, closed="left")],
+        "random_shift": [Number(Integral, 0, None, closed="left")],
+        "random_flip": ["boolean"],
     }
 
     _input_fitted_names = ("image_shape_",)
@@ -137,6 +140,19 @@ class ConvNetwork:
             batch_norm=self.batch_norm,
             dropout=self.dropout,
         )
+
+    def _augmentation(self, fitted):
+        """The training batches' ``ShiftAndFlip``, or None without one."""
+        shift, flip = int(self.random_shift), bool(self.random_flip)
+        if not (shift or flip):
+            return None
+        _, h, w = fitted["image_shape_"]
+        if shift >= min(h, w):
+            raise ValueError(
+                f"random_shift={shift} would move {h} x {w} images out of view: "
+                f"give fewer pixels than the image's side ({min(h, w)})."
+            )
+        return ShiftAndFlip(fitted["image_shape_"], shift, flip)
 
     def _check_fit_size(self, n_samples, y=None):
         _positive_ints(self.channels, "channels")

@@ -81,6 +81,21 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         Dropout probability after each block and around the hidden layer, in
         training only.
 
+    random_shift : int, default=0
+        Data augmentation: each training image is moved by up to this many
+        pixels along each axis (its own random whole number; the pixels moved
+        in are 0), anew every epoch. Training batches only, on the device,
+        seeded by ``random_state``.
+
+    random_flip : bool, default=False
+        Data augmentation: each training image is mirrored left-right with
+        probability 1/2 (clothes, not digits: a flag, never guessed from the
+        data).
+
+    label_smoothing : float in [0, 1), default=0.0
+        Mixes the one-hot training targets with the uniform distribution
+        over the classes by this weight (``torch.nn.CrossEntropyLoss``'s).
+
     lr_schedule : {'cosine', 'step'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
@@ -239,6 +254,9 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         max_epochs=15,
         batch_norm=True,
         dropout=0.25,
+        random_shift=0,
+        random_flip=False,
+        label_smoothing=0.0,
         lr_schedule="cosine",
         lr_step_size=0.4,
         lr_gamma=0.5,
@@ -268,6 +286,9 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         self.max_epochs = max_epochs
         self.batch_norm = batch_norm
         self.dropout = dropout
+        self.random_shift = random_shift
+        self.random_flip = random_flip
+        self.label_smoothing = label_smoothing
         self.lr_schedule = lr_schedule
         self.lr_step_size = lr_step_size
         self.lr_gamma = lr_gamma

@@ -103,6 +103,17 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     dropout : float, default=0.0
         Dropout probability after each encoder block, in training only.
 
+    random_shift : int, default=0
+        Data augmentation: each training image is moved by up to this many
+        pixels along each axis (its own random whole number; the pixels moved
+        in are 0), anew every epoch. Training batches only, on the device,
+        seeded by ``random_state``.
+
+    random_flip : bool, default=False
+        Data augmentation: each training image is mirrored left-right with
+        probability 1/2 (clothes, not digits: a flag, never guessed from the
+        data).
+
     lr_schedule : {'cosine', 'step'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
@@ -262,6 +273,8 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
         noise=0.0,
         batch_norm=True,
         dropout=0.0,
+        random_shift=0,
+        random_flip=False,
         lr_schedule="cosine",
         lr_step_size=0.5,
         lr_gamma=0.3,
@@ -294,6 +307,8 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
         self.noise = noise
         self.batch_norm = batch_norm
         self.dropout = dropout
+        self.random_shift = random_shift
+        self.random_flip = random_flip
         self.lr_schedule = lr_schedule
         self.lr_step_size = lr_step_size
         self.lr_gamma = lr_gamma

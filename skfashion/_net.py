@@ -298,6 +298,43 @@ FOLLOW_SECONDS = 0.5
 FIRST_LOOK_SECONDS = 0.1
 
 
+class ShiftAndFlip:
+    """Training images moved and mirrored at random: data augmentation.
+
+    Each image of a batch (rows (n, c * h * w), viewed as ``image_shape``) is
+    moved by its own whole number of pixels in [-shift, shift] along each
+    axis (the pixels moved in are 0) and, with ``flip``, mirrored left-right
+    with probability 1/2. On the batch's device, from torch's generator: the
+    fit's seed makes it repeatable. Only training batches see it.
+    """
+
+    def __init__(self, image_shape, shift=0, flip=False):
+        self.image_shape = tuple(image_shape)
+        self.shift = int(shift)
+        self.flip = bool(flip)
+
+    def __call__(self, X):  # (n, d) -> (n, d)
+        c, h, w = self.image_shape
+        n, s, device = len(X), self.shift, X.device
+        images = X.reshape(n, c, h, w)
+        if s:
+            padded = F.pad(images, (s, s, s, s))  # (n, c, h + 2s, w + 2s)
+            dy = torch.randint(0, 2 * s + 1, (n, 1), device=device)
+            dx = torch.randint(0, 2 * s + 1, (n, 1), device=device)
+            rows = dy + torch.arange(h, device=device)  # (n, h): the window
+            cols = dx + torch.arange(w, device=device)  # (n, w)
+            images = padded[
+                torch.arange(n, device=device)[:, None, None, None],
+                torch.arange(c, device=device)[None, :, None, None],
+                rows[:, None, :, None],
+                cols[:, None, None, :],
+            ]
+        if self.flip:
+            mirrored = torch.rand(n, device=device) < 0.5
+            images = torch.where(mirrored[:, None, None, None], images.flip(-1), images)
+        return images.reshape(n, -1)
+
+
 def _map_outputs(function, out):
     """Apply ``function`` to a module output: a tensor, or a dict of them."""
     if isinstance(out, dict):
@@ -346,6 +383,7 @@ class InMemoryNet(NeuralNet):
         *args,
         runtime=None,
         work_per_sample=math.inf,
+        augment=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train", InMemoryBatchIterator)
@@ -357,6 +395,7 @@ class InMemoryNet(NeuralNet):
         super().__init__(module, *args, **kwargs)
         self.runtime = Runtime() if runtime is None else runtime
         self.work_per_sample = work_per_sample
+        self.augment = augment
 
     def get_default_callbacks(self):
         return [
@@ -406,6 +445,12 @@ class InMemoryNet(NeuralNet):
                 # A callback's request to stop (EarlyStopping raises
                 # KeyboardInterrupt): skorch's partial_fit ends training.
                 raise
+
+    def train_step_single(self, batch, **fit_params):
+        if self.augment is not None:  # training batches only (``augment``)
+            Xi, yi = unpack_data(batch)
+            batch = (self.augment(to_tensor(Xi, device=self.device)), yi)
+        return super().train_step_single(batch, **fit_params)
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
@@ -583,16 +628,20 @@ class ClassifierNet(InMemoryNet):
     """Trains a module that returns class logits, with cross-entropy.
 
     With sample weights (a dict target), the weighted mean of the per-sample
-    cross-entropy.
+    cross-entropy. ``label_smoothing`` (in [0, 1)) mixes the one-hot targets
+    with the uniform distribution, as ``torch.nn.CrossEntropyLoss`` does.
     """
 
-    def __init__(self, module, *args, **kwargs):
+    def __init__(self, module, *args, label_smoothing=0.0, **kwargs):
         super().__init__(module, *args, criterion=torch.nn.CrossEntropyLoss, **kwargs)
+        self.label_smoothing = label_smoothing
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true, sample_weight = split_target(y_true, self.device)
-        if sample_weight is None:
-            return super().get_loss(y_pred, y_true, X=X, training=training)
         y_true = to_tensor(y_true, device=self.device)
-        per_sample = F.cross_entropy(y_pred, y_true, reduction="none")  # (n,)
+        if sample_weight is None:  # as torch.nn.CrossEntropyLoss computes it
+            return F.cross_entropy(y_pred, y_true, label_smoothing=self.label_smoothing)
+        per_sample = F.cross_entropy(
+            y_pred, y_true, reduction="none", label_smoothing=self.label_smoothing
+        )  # (n,)
         return weighted_mean(per_sample, sample_weight)

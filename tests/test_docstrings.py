@@ -77,7 +77,16 @@ def test_the_convolutional_parameters_read_the_same_everywhere():
             "downsampling",
             "convs_per_block",
             "batch_norm",
+            "random_shift",
+            "random_flip",
         ],
+    )
+
+
+def test_the_classifiers_parameters_read_the_same_everywhere():
+    assert_docstring_consistency(
+        [FeedForwardClassifier, ConvClassifier],
+        include_params=["label_smoothing", "class_weight"],
     )
 
 
