@@ -241,9 +241,10 @@ class ClassifierModule(nn.Module):
 # Their weights, and so their activations, are kept channels_last (NHWC): the
 # oneDNN convolutions, batch norm and pooling of torch's CPU build run on that
 # layout without reordering, and in bfloat16 its kernels use AMX. Measured
-# here (2 cores, batch 128, a training epoch): 1.6x faster than NCHW in
-# bfloat16, 1.2x to 1.4x in float32 (benchmarks/README.md). For a
-# one-channel image NCHW and NHWC are the same memory, so rows need no copy.
+# here (2 cores, batch 128, a training epoch of the default ConvClassifier
+# and ConvAutoencoder; `skfashion speed`, benchmarks/README.md): 1.5x and 1.7x
+# faster than NCHW in bfloat16 with fused Adam, 1.2x and 1.3x in float32. For
+# a one-channel image NCHW and NHWC are the same memory: rows need no copy.
 CONV_MEMORY_FORMAT = torch.channels_last
 
 
