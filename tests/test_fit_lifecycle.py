@@ -217,6 +217,7 @@ def test_schedules_stretch_with_the_run(schedule):
         assert sorted(set(long)) == pytest.approx([0.1, 1.0])
 
 
+@pytest.mark.slow  # six fits of up to 100 epochs
 def test_more_epochs_never_train_worse_on_small_data():
     X = load_fashion_mnist_sample(return_X_y=True)[0][:1000]
     losses = [

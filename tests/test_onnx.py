@@ -41,7 +41,11 @@ def _run(model, **inputs):
 @pytest.mark.parametrize(
     "est, labels",
     [
-        (FeedForwardClassifier((16,), max_epochs=1, random_state=0), "strings"),
+        pytest.param(
+            FeedForwardClassifier((16,), max_epochs=1, random_state=0),
+            "strings",
+            marks=pytest.mark.slow,
+        ),
         pytest.param(
             ConvClassifier((4,), dense_units=8, max_epochs=1, random_state=0),
             "ints",
