@@ -80,8 +80,6 @@ def test_the_convolutional_parameters_read_the_same_everywhere():
             "random_shift",
             "random_flip",
         ],
-        # the conv VAE's blocks default to strided convolutions
-        ignore_types=("downsampling", "convs_per_block"),
     )
 
 
