@@ -47,7 +47,7 @@ CLASSIFIER_METHODS = ["predict", "predict_proba", "decision_function", "score"]
 # What a ValueError must name: a parameter, an argument, or the input.
 NAMES = re.compile(
     r"precision|sample_weight|batch|image|shape|classes|X|y|n_samples|warm_start|"
-    r"partial_fit|weight|class"
+    r"partial_fit|weight|class|random_shift|label_smoothing"
 )
 
 
@@ -123,10 +123,17 @@ def test_every_crossing_works_or_says_what_to_change(
     # What the fitted model is given later: the same layout, rows, or images
     # of another shape (the same number of values).
     Xp = {"same": Xl, "rows": X, "other_shape": X.reshape(24, 1, 4, 9)}[later]
+    # The training-only options cross the others too: augmentation on the
+    # convolutional estimators, label smoothing on the classifiers.
+    extras = {}
+    if "Conv" in name and data.draw(st.booleans(), label="augment"):
+        extras.update(random_shift=1, random_flip=True)
+    if classifier and data.draw(st.booleans(), label="label_smoothing"):
+        extras["label_smoothing"] = 0.1
     outputs = []
     for _ in range(2):  # twice: an int seed repeats the fit bit for bit
         est = MAKERS[name](
-            precision=precision, batch_size=batch_size, n_threads=n_threads
+            precision=precision, batch_size=batch_size, n_threads=n_threads, **extras
         )
         try:
             _fit(est, mode, Xl, y, w)
