@@ -19,7 +19,8 @@ import statistics
 import subprocess
 import sys
 
-from skfashion.benchmarks._busy import competing_load
+from busy import competing_load
+
 from skfashion.benchmarks._common import machine, markdown_table, write_results
 
 FIT = """

@@ -7,9 +7,13 @@ dispatcher imports only the one it runs, so that ``--help`` is quick::
     python -m skfashion encoded --dataset fashion-mnist --output results
     python -m skfashion classifier --quick
 
-Every command takes ``--dataset``, ``--quick`` (the bundled sample),
-``--output`` and ``--seed``, and writes JSON and Markdown results (and PNG
-figures) into its output folder, each file atomically.
+Every command takes ``--dataset``, ``--quick`` (a smoke test on the bundled
+sample), ``--download``, ``--output``, ``--seed``, ``--precision`` and ``-v``,
+and writes JSON and Markdown results (and PNG figures) into its output
+folder, each file atomically, the results after every row: a run stopped
+with Ctrl-C (exit status 130) keeps its finished rows, marked incomplete.
+The studies that chose the defaults are scripts of the repository, not
+commands of the package (``benchmarks/`` beside it).
 """
 
 import argparse
@@ -27,8 +31,6 @@ COMMANDS = {
     "search": ("search", "grid searches over the estimators' parameters"),
     "generation": ("generation", "samples of the generative models, FID"),
     "speed": ("speed", "seconds per epoch against a plain PyTorch loop"),
-    "defaults": ("defaults", "choose defaults on validation splits, then test"),
-    "run-length": ("run_length", "accuracy against the number of epochs"),
 }
 
 

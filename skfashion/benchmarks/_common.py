@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 
 import numpy as np
 import torch
@@ -89,6 +90,13 @@ def parser(
     )
     p.add_argument("--output", default="results", help="folder for JSON/Markdown/PNG")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more output: -v shows each fit's epochs as they go",
+    )
     if precision:
         p.add_argument(
             "--precision",
@@ -150,24 +158,6 @@ def load(args):
     return train.data, train.target, test.data, test.target, "sample"
 
 
-def recipe_0_1(params):
-    """``params``, with the Autoencoder's schedule of skfashion 0.1 under them.
-
-    The committed results of the scripts were measured with it: the learning
-    rate x0.3 every 10 epochs. The default is now a cosine schedule over the
-    run, so the scripts name the old one to stay reproducible; ``params`` win
-    where they name one. (The other changed default, ``batch_size='auto'``, is
-    0.1's 128 from 12,800 training samples on: the full data sets.)
-    """
-    epochs = params.get("max_epochs", 20)
-    recipe = dict(
-        lr_schedule="step",
-        lr_step_size=min(1.0, 10 / epochs),  # 1.0: no step within the run
-        lr_gamma=0.3,
-    )
-    return {**recipe, **params}
-
-
 def machine():
     """A line that says where the figures were measured."""
     return (
@@ -221,35 +211,109 @@ def write_results(output, name, results, markdown, quiet=False):
     print(f"\nwritten: {os.path.join(output, name)}.json and .md")
 
 
-class Progress:
-    """A bar on stderr (where it is a terminal) and one line per finished row.
+QUICK_NOTE = (
+    "A quick run (--quick) is a smoke test that every step of the command "
+    "works: the bundled sample (3,000 training images) and one to three epochs, "
+    "too little training for the networks to beat raw pixels or PCA, so its "
+    "figures say nothing of the estimators. Without --quick, on the full data "
+    "set (--download fetches it), the command gives the figures the README "
+    "reports."
+)
 
-    ``with Progress(total, "encoded") as progress: ... progress.row(text)``.
+
+class RunRecord:
+    """A run's ``NAME.json`` and ``NAME.md``, rewritten atomically after every row.
+
+    ``results`` is the JSON's content (``add`` appends a row to one of its
+    lists) and ``report(results)`` the Markdown below the status line, which
+    says how many of the ``n_rows`` expected rows are in. Until ``finish``,
+    ``results["complete"]`` is false, so a run stopped by Ctrl-C (exit status
+    130) keeps the rows it finished, marked incomplete. A line on stdout per
+    row, and a bar on stderr where it is a terminal::
+
+        with RunRecord(args, "encoded_mnist", results, report, 8) as record:
+            for ...:
+                record.add(row, "rows", "1-NN on PCA-64: 97.5%")
+            record.finish()
     """
 
-    def __init__(self, total, desc):
-        self.total, self.desc = total, desc
+    def __init__(self, args, name, results, report, n_rows=None):
+        self.output, self.name, self.report = args.output, name, report
+        self.n_rows, self.done = n_rows, 0
+        self.quick = bool(getattr(args, "quick", False))
+        self.results = {**results, "quick": self.quick, "complete": False}
+        self.results.setdefault("total_seconds", None)
+        self._start = time.perf_counter()
+        self._bar = None
 
     def __enter__(self):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(
-            total=self.total,
-            desc=self.desc,
+        self._bar = tqdm(
+            total=self.n_rows,
+            desc=self.name,
             file=sys.stderr,
             leave=False,
             disable=None,
         )
+        self.save()
         return self
 
-    def row(self, text):
-        self.bar.write(text, file=sys.stdout)
-        sys.stdout.flush()
-        self.bar.update()
-
     def __exit__(self, *exc):
-        self.bar.close()
+        self._bar.close()
         return False
+
+    def add(self, row, section="rows", text=None):
+        """Append ``row`` to ``results[section]``, save, and say so on stdout."""
+        self.results.setdefault(section, []).append(row)
+        self.step(text or _describe(row))
+
+    def step(self, text):
+        """Count a row the command stored in ``results`` itself; save; say so."""
+        self.done += 1
+        self.save()
+        total = f"/{self.n_rows}" if self.n_rows else ""
+        self._bar.write(f"[{self.done}{total}] {text}", sys.stdout)
+        sys.stdout.flush()
+        self._bar.update()
+
+    def status(self):
+        if self.results["complete"]:
+            return (
+                f"complete: {self.done} rows in {self.results['total_seconds']:.0f} s"
+            )
+        expected = f" of {self.n_rows}" if self.n_rows else ""
+        return f"**incomplete**: {self.done}{expected} rows (stopped, or running)"
+
+    def markdown(self):
+        parts = [self.status()]
+        if self.quick:
+            parts.append(f"*{QUICK_NOTE}*")
+        body = self.report(self.results) if self.done else ""
+        return "\n\n".join([*parts, body]).rstrip()
+
+    def save(self):
+        write_results(self.output, self.name, self.results, self.markdown(), True)
+
+    def finish(self):
+        """Mark the run complete, save, and print the report."""
+        self.results["complete"] = True
+        self.results["total_seconds"] = time.perf_counter() - self._start
+        self.save()
+        self._bar.clear()
+        print()
+        print(self.markdown())
+        print(f"\nwritten: {os.path.join(self.output, self.name)}.json and .md")
+        if self.quick:
+            print(f"\n{QUICK_NOTE}")
+
+
+def _describe(row):
+    """A row in one line: its first three values."""
+    return ", ".join(
+        f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in list(row.items())[:3]
+    )
 
 
 def pyplot():

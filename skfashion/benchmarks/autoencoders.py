@@ -30,13 +30,13 @@ from skfashion.metrics import reconstruction_error
 from skfashion.timing import Timer
 
 from ._common import (
+    RunRecord,
     load,
     machine,
     markdown_table,
     parser,
     pyplot,
     save_figure,
-    write_results,
 )
 
 _SEED_TRAINING = dict(learning_rate=1e-3, lr_schedule=None, loss="mse", batch_size=128)
@@ -85,8 +85,10 @@ STUDY = {
 
 
 def fit(params, X, args):
-    """Fit an Autoencoder with ``params`` (epochs cut with --quick); seconds too."""
-    if args.quick:
+    """Fit an Autoencoder with ``params`` (``--epochs``, or cut by --quick)."""
+    if args.epochs:
+        params = {**params, "max_epochs": args.epochs}
+    elif args.quick:
         params = {**params, "max_epochs": min(params["max_epochs"], 2)}
     ae = Autoencoder(
         **params,
@@ -107,12 +109,12 @@ def test_errors(reconstructions, X_test):
     }
 
 
-def seeds_part(X, X_test, args):
-    rows, models = [], {}
+def seeds_part(X, X_test, args, record):
+    models = {}
     for name, (params, seed_mse) in SEEDS.items():
         ae, seconds = fit({**_SEED_TRAINING, **params}, X, args)
         models[name] = ae
-        rows.append(
+        record.add(
             {
                 "model": name,
                 "epochs": ae.n_epochs_,
@@ -120,28 +122,30 @@ def seeds_part(X, X_test, args):
                 "last train loss": ae.loss_curve_[-1],
                 **test_errors(ae.reconstruct(X_test), X_test),
                 "seed's test MSE": seed_mse.get(args.dataset, "not measured"),
-            }
+            },
+            "seeds",
         )
     with Timer() as t:
         pca = PCA(64, random_state=args.seed).fit(X)
     models["PCA-64"] = pca
-    rows.append(
+    record.add(
         {
             "model": "PCA-64",
             "fit_s": t.seconds,
             **test_errors(pca.inverse_transform(pca.transform(X_test)), X_test),
-        }
+        },
+        "seeds",
     )
-    return rows, models
+    return models
 
 
-def study_part(X, X_test, args):
-    rows, models = [], {}
+def study_part(X, X_test, args, record):
+    models = {}
     for name, (params, seed_loss) in STUDY.items():
         ae, seconds = fit({**_STUDY_NET, **params}, X, args)
         models[name] = ae
         codes = ae.transform(X_test)
-        rows.append(
+        record.add(
             {
                 "model": name,
                 "epochs": ae.n_epochs_,
@@ -152,17 +156,19 @@ def study_part(X, X_test, args):
                 **test_errors(ae.reconstruct(X_test), X_test),
                 "mean code": float(codes.mean()),
                 "mean |code|": float(np.abs(codes).mean()),
-            }
+            },
+            "study",
         )
     pca = PCA(32, random_state=args.seed).fit(X)
     models["PCA-32"] = pca
-    rows.append(
+    record.add(
         {
             "model": "PCA-32",
             **test_errors(pca.inverse_transform(pca.transform(X_test)), X_test),
-        }
+        },
+        "study",
     )
-    return rows, models
+    return models
 
 
 def plot(models, X_test, name, title, args):
@@ -187,7 +193,10 @@ def main(argv=None, prog=None):
         help="the seeds' networks, the study of the defaults, or both",
     )
     p.add_argument(
-        "-v", "--verbose", action="count", default=0, help="the epochs' table"
+        "--epochs",
+        type=int,
+        help="epochs of every autoencoder (default: each one's own, as the seeds "
+        "and the tutorial trained them; 2 at most with --quick)",
     )
     args = p.parse_args(argv)
     X, _, X_test, _, source = load(args)
@@ -200,23 +209,38 @@ def main(argv=None, prog=None):
         "seed": args.seed,
         "machine": machine(),
     }
-    md = [
-        f"{args.dataset} ({source} data: {len(X)} training, {len(X_test)} test "
-        f"images), seed {args.seed}; {results['machine']}"
-    ]
     parts = {
-        "seeds": (seeds_part, "the seeds' autoencoders (Adam 1e-3, MSE) and PCA"),
-        "study": (study_part, "784-32-784, binary cross-entropy, batch 256"),
+        part: run
+        for part, run in (("seeds", seeds_part), ("study", study_part))
+        if args.part in (part, "both")
     }
-    for part, (run, title) in parts.items():
-        if args.part not in (part, "both"):
-            continue
-        rows, models = run(X, X_test, args)
-        results[part] = rows
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        md += [f"\n### {title}\n", markdown_table(rows, columns)]
-        plot(models, X_test, f"{stem}_{part}", f"{args.dataset}: {title}", args)
-    write_results(args.output, stem, results, "\n".join(md))
+    n_rows = sum(len(SEEDS if p == "seeds" else STUDY) + 1 for p in parts)
+    with RunRecord(args, stem, results, report, n_rows) as record:
+        for part, run in parts.items():
+            models = run(X, X_test, args, record)
+            title = f"{args.dataset}: {TITLES[part]}"
+            plot(models, X_test, f"{stem}_{part}", title, args)
+        record.finish()
+
+
+TITLES = {
+    "seeds": "the seeds' autoencoders (Adam 1e-3, MSE) and PCA",
+    "study": "784-32-784, binary cross-entropy, batch 256",
+}
+
+
+def report(results):
+    md = [
+        f"{results['dataset']} ({results['data']} data: {results['n_train']} "
+        f"training, {results['n_test']} test images), seed {results['seed']}; "
+        f"{results['machine']}"
+    ]
+    for part, title in TITLES.items():
+        rows = results.get(part)
+        if rows:
+            columns = list(dict.fromkeys(k for row in rows for k in row))
+            md += [f"\n### {title}\n", markdown_table(rows, columns)]
+    return "\n".join(md)
 
 
 if __name__ == "__main__":

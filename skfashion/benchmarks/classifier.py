@@ -33,6 +33,7 @@ from skfashion import ConvClassifier, FeedForwardClassifier
 from skfashion.timing import Timer
 
 from ._common import (
+    RunRecord,
     load,
     machine,
     markdown_table,
@@ -40,7 +41,6 @@ from ._common import (
     pyplot,
     save_figure,
     target_names,
-    write_results,
 )
 
 # The two seed networks (both 784-512-256-128-10 with batch norm): test 90.07%
@@ -202,9 +202,6 @@ def main(argv=None, prog=None):
         choices=range(len(MODELS)),
         help=f"indices into {list(MODELS)} (default: all)",
     )
-    p.add_argument(
-        "-v", "--verbose", action="count", default=0, help="the epochs' table"
-    )
     args = p.parse_args(argv)
     if args.quick and not args.max_epochs:
         args.max_epochs = 3
@@ -218,13 +215,6 @@ def main(argv=None, prog=None):
     )
     names = list(target_names(args.dataset))
     data = (X_fit, y_fit, X_val, y_val, X_test, y_test, names)
-    rows = earlier_rows(args)  # of the models not run this time
-    for index in args.models or range(len(MODELS)):  # files are named by index
-        name = list(MODELS)[index]
-        clf, pred, row = evaluate(name, MODELS[name], data, args)
-        rows.append({"index": index, **row})
-        plot(clf, pred, row, index, data, args)
-    rows.sort(key=lambda r: r["index"])
     results = {
         "dataset": args.dataset,
         "data": source,
@@ -233,24 +223,46 @@ def main(argv=None, prog=None):
         "n_test": len(X_test),
         "seed": args.seed,
         "machine": machine(),
-        "rows": rows,
+        "rows": earlier_rows(args),  # of the models not run this time
     }
-    summary = [
-        "model",
-        "epochs",
-        "fit_s",
-        "train acc (last epoch, dropout on)",
-        "train acc (eval mode)",
-        "best valid acc",
-        "best valid epoch",
-        "test acc",
-        "macro F1",
-    ]
+    to_run = args.models or range(len(MODELS))  # files are named by index
+    name = f"classifier_{args.dataset}"
+    with RunRecord(args, name, results, report, len(to_run)) as record:
+        for index in to_run:
+            model = list(MODELS)[index]
+            clf, pred, row = evaluate(model, MODELS[model], data, args)
+            plot(clf, pred, row, index, data, args)
+            record.add(
+                {"index": index, **row},
+                text=f"{model}: test accuracy {100 * row['test acc']:.2f}% "
+                f"({row['fit_s']:.0f} s)",
+            )
+            record.results["rows"].sort(key=lambda r: r["index"])
+            record.save()
+        record.finish()
+
+
+SUMMARY = [
+    "model",
+    "epochs",
+    "fit_s",
+    "train acc (last epoch, dropout on)",
+    "train acc (eval mode)",
+    "best valid acc",
+    "best valid epoch",
+    "test acc",
+    "macro F1",
+]
+
+
+def report(results):
+    """The Markdown of ``results``: a summary row per model, then per class."""
+    rows = results["rows"]
     md = [
-        f"{args.dataset} ({source} data: {len(X_fit)} to fit, {len(X_val)} "
-        f"validation, {len(X_test)} test images), seed {args.seed}; "
-        f"{results['machine']}\n",
-        markdown_table(rows, summary),
+        f"{results['dataset']} ({results['data']} data: {results['n_fit']} to "
+        f"fit, {results['n_validation']} validation, {results['n_test']} test "
+        f"images), seed {results['seed']}; {results['machine']}\n",
+        markdown_table(rows, SUMMARY),
     ]
     for row in rows:
         per_class = [
@@ -263,7 +275,7 @@ def main(argv=None, prog=None):
             "\nMost confused (test set):\n",
             markdown_table(row["confused"], list(row["confused"][0])),
         ]
-    write_results(args.output, f"classifier_{args.dataset}", results, "\n".join(md))
+    return "\n".join(md)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ from skfashion.metrics import frechet_distance
 from skfashion.timing import Timer
 
 from ._common import (
+    RunRecord,
     load,
     machine,
     markdown_table,
     parser,
     pyplot,
     save_figure,
-    write_results,
 )
 
 
@@ -66,101 +66,125 @@ def main(argv=None, prog=None):
     rng = np.random.default_rng(args.seed)
     n = min(args.n_samples, len(X_test), len(X))
     reference = X_test[:n]
+    common = dict(
+        random_state=args.seed, precision=args.precision, verbose=args.verbose
+    )
     with Timer() as t_clf:
         # skfashion 0.1's defaults (no step within 20 epochs), as committed
         features = FeedForwardClassifier(
             max_epochs=args.classifier_epochs,
             lr_schedule=None,
             batch_size=128,
-            random_state=args.seed,
-            precision=args.precision,
+            **common,
         ).fit(X, y)
-    with Timer() as t_vae:
-        # the 0.1 defaults, with which the committed results were measured
-        vae = VariationalAutoencoder(
-            max_epochs=args.epochs,
-            lr_schedule=None,
-            batch_size=128,
-            random_state=args.seed,
-            precision=args.precision,
-        ).fit(X)
-    with Timer() as t_ae:  # the seeds' 784-256-64, trained as they did
-        ae = Autoencoder(
-            (256,),
-            64,
-            learning_rate=1e-3,
-            lr_schedule=None,
-            batch_size=128,
-            max_epochs=args.epochs,
-            random_state=args.seed,
-            precision=args.precision,
-        ).fit(X)
-    sets = {
-        "real training images (floor)": X[rng.choice(len(X), n, replace=False)],
-        "VAE, prior N(0, I)": vae.sample(n, random_state=args.seed),
-        "autoencoder, fitted Gaussian": ae.sample(n, random_state=args.seed),
-        "autoencoder, N(0, I) (the seeds')": ae.sample(
-            n, random_state=args.seed, distribution="standard"
-        ),
-    }
-    fit_seconds = {
-        "classifier": t_clf.seconds,
-        "vae": t_vae.seconds,
-        "autoencoder": t_ae.seconds,
-    }
-    if not args.no_conv:
-        with Timer() as t_conv:
-            conv = ConvAutoencoder(
-                max_epochs=args.epochs,
-                random_state=args.seed,
-                precision=args.precision,
-            ).fit(X)
-        fit_seconds["conv autoencoder"] = t_conv.seconds
-        sets["conv autoencoder, fitted Gaussian"] = conv.sample(
-            n, random_state=args.seed
-        )
-        with Timer() as t_conv_vae:  # its defaults, epochs included
-            conv_vae = ConvVariationalAutoencoder(
-                random_state=args.seed,
-                precision=args.precision,
-                **({"max_epochs": args.epochs} if args.quick else {}),
-            ).fit(X)
-        fit_seconds["conv VAE"] = t_conv_vae.seconds
-        sets["conv VAE, prior N(0, I)"] = conv_vae.sample(n, random_state=args.seed)
-    rows = []
-    for name, images in sets.items():
-        rows.append(
-            {
-                "images": name,
-                "Frechet distance (classifier features)": frechet_distance(
-                    reference, images, features
-                ),
-                "Frechet distance (pixels)": frechet_distance(reference, images),
-            }
-        )
-        print(rows[-1], flush=True)
-    seeds = rows[3]["Frechet distance (classifier features)"]
-    vae_fd = rows[1]["Frechet distance (classifier features)"]
     results = {
         "dataset": args.dataset,
         "data": source,
         "machine": machine(),
         "n_images": n,
         "classifier_test_accuracy": features.score(X_test, y_test),
-        "fit_seconds": fit_seconds,
-        "vae_over_seeds": vae_fd / seeds,
-        "rows": rows,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "fit_seconds": {"classifier": t_clf.seconds},
+        "rows": [],
     }
-    md = (
-        f"Frechet distance to {n} {args.dataset} test images ({source} data), "
-        f"seed {args.seed}; feature space: last hidden layer of a "
-        f"FeedForwardClassifier (test accuracy "
-        f"{results['classifier_test_accuracy']:.4f}); generators trained "
-        f"{args.epochs} epochs. VAE / seeds' method: {vae_fd / seeds:.2f}. "
-        f"{results['machine']}\n\n" + markdown_table(rows, list(rows[0]))
-    )
-    write_results(args.output, f"generation_{args.dataset}", results, md)
+    gens = generators(args, n, common)
+    n_rows = 1 + sum(len(samplers) for _, _, samplers in gens)
+    sets = {}
+    name = f"generation_{args.dataset}"
+    with RunRecord(args, name, results, report, n_rows) as record:
+
+        def add(label, images):
+            sets[label] = images
+            fd = frechet_distance(reference, images, features)
+            record.add(
+                {
+                    "images": label,
+                    "Frechet distance (classifier features)": fd,
+                    "Frechet distance (pixels)": frechet_distance(reference, images),
+                },
+                text=f"{label}: Frechet distance {fd:.2f}",
+            )
+
+        add("real training images (floor)", X[rng.choice(len(X), n, replace=False)])
+        for fit_name, estimator, samplers in gens:
+            with Timer() as t:
+                estimator.fit(X)
+            record.results["fit_seconds"][fit_name] = t.seconds
+            for label, sample in samplers.items():
+                add(label, sample(estimator))
+        record.finish()
     plot_grids(sets, args)
+
+
+def generators(args, n, common):
+    """(name, unfitted estimator, {row label: its sampling}) of each generator."""
+    seed = args.seed
+    gens = [
+        (
+            "vae",  # the 0.1 defaults, with which the committed results were measured
+            VariationalAutoencoder(
+                max_epochs=args.epochs, lr_schedule=None, batch_size=128, **common
+            ),
+            {"VAE, prior N(0, I)": lambda m: m.sample(n, random_state=seed)},
+        ),
+        (
+            "autoencoder",  # the seeds' 784-256-64, trained as they did
+            Autoencoder(
+                (256,),
+                64,
+                learning_rate=1e-3,
+                lr_schedule=None,
+                batch_size=128,
+                max_epochs=args.epochs,
+                **common,
+            ),
+            {
+                "autoencoder, fitted Gaussian": lambda m: m.sample(
+                    n, random_state=seed
+                ),
+                "autoencoder, N(0, I) (the seeds')": lambda m: m.sample(
+                    n, random_state=seed, distribution="standard"
+                ),
+            },
+        ),
+    ]
+    if not args.no_conv:
+        gens += [
+            (
+                "conv autoencoder",
+                ConvAutoencoder(max_epochs=args.epochs, **common),
+                {
+                    "conv autoencoder, fitted Gaussian": lambda m: m.sample(
+                        n, random_state=seed
+                    )
+                },
+            ),
+            (
+                "conv VAE",  # its defaults, epochs included
+                ConvVariationalAutoencoder(
+                    **common, **({"max_epochs": args.epochs} if args.quick else {})
+                ),
+                {"conv VAE, prior N(0, I)": lambda m: m.sample(n, random_state=seed)},
+            ),
+        ]
+    return gens
+
+
+def report(results):
+    rows = results["rows"]
+    fd = {r["images"]: r["Frechet distance (classifier features)"] for r in rows}
+    seeds = fd.get("autoencoder, N(0, I) (the seeds')")
+    vae = fd.get("VAE, prior N(0, I)")
+    ratio = f" VAE / seeds' method: {vae / seeds:.2f}." if seeds and vae else ""
+    return (
+        f"Frechet distance to {results['n_images']} {results['dataset']} test "
+        f"images ({results['data']} data), seed {results['seed']}; feature space: "
+        f"last hidden layer of a FeedForwardClassifier (test accuracy "
+        f"{results['classifier_test_accuracy']:.4f}); generators trained "
+        f"{results['epochs']} epochs.{ratio} {results['machine']}\n\n"
+        + markdown_table(rows, list(rows[0]))
+    )
 
 
 def plot_grids(sets, args):
@@ -168,9 +192,10 @@ def plot_grids(sets, args):
     plt = pyplot()
 
     from skfashion.plotting import SamplesDisplay
-    from skfashion.plotting._grid import grid_figsize
 
-    width, height = grid_figsize(2, 8, (28, 28), next(iter(sets.values())))
+    # 2 x 8 images of 28 x 28 pixels (and their margins) at 0.6 inches an
+    # image, as SamplesDisplay sizes a figure of its own, and a title
+    width, height = 8 * 30 * 0.6 / 28, 2 * 30 * 0.6 / 28 + 0.4
     fig, axes = plt.subplots(
         len(sets), 1, figsize=(width, height * len(sets)), layout="constrained"
     )

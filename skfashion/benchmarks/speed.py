@@ -10,7 +10,7 @@ In one run, interleaved so that the figures share the machine's state:
    option on its own (fused Adam, bfloat16 autocast, channels_last for the
    convolutional modules) and all together (and compiled, ``torch.compile``,
    its first epoch, the compilation, reported beside), and by skfashion in
-   float32 and with its defaults: median seconds per epoch over
+   float32 and in ``--precision`` ('auto': the defaults'): median seconds per epoch over
    ``--repeats`` rounds of ``--epochs`` epochs on ``--n-train`` images
    (``--n-train-conv`` for the convolutional ones), the ratio to the
    baseline, the GFLOP/s reached (the matrix products and convolutions of
@@ -23,12 +23,7 @@ In one run, interleaved so that the figures share the machine's state:
    (``--no-options`` skips them);
 4. inference: one sample and 10,000 samples through ``transform`` /
    ``predict`` (input validation included) against a float32 forward of the
-   bare module (NCHW for the convolutional ones);
-5. a busy machine: a default fit of ``Autoencoder`` and ``ConvClassifier``
-   on an idle machine and beside a process spinning on every core, with
-   torch's own threads (skfashion before ``n_threads``), the default
-   ``n_threads=None`` and one thread (``--busy-only`` runs just this; the
-   spinning processes are its own).
+   bare module (NCHW for the convolutional ones).
 
     python -m skfashion speed --dataset fashion-mnist --output results
 
@@ -40,10 +35,12 @@ import os
 import statistics
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.exceptions import ConvergenceWarning
 from torch.utils.flop_counter import FlopCounterMode
 
 from skfashion import (
@@ -52,10 +49,8 @@ from skfashion import (
     ConvClassifier,
     FeedForwardClassifier,
 )
-from skfashion._runtime import native_bfloat16
 
-from ._busy import busy_rows
-from ._common import load, machine, markdown_table, parser, write_results
+from ._common import RunRecord, load, machine, markdown_table, parser
 
 # -- the machine's limits ------------------------------------------------------
 
@@ -224,9 +219,9 @@ def plain_ways(conv):
     ]
 
 
-def training_rows(X, y, args, limits):
-    """One row per estimator and way of training, plus the fitted estimators."""
-    rows, fitted = [], {}
+def training_rows(X, y, args, limits, record):
+    """A row per estimator and way of training into ``record``; the estimators."""
+    fitted = {}
     for name, estimator, loss_fn in cases():
         is_ae = loss_fn is reconstruction_mse
         conv = "Conv" in type(estimator).__name__
@@ -260,7 +255,7 @@ def training_rows(X, y, args, limits):
                 times[label] += t
             for way, precision in (
                 ("skfashion, float32", "float32"),
-                ("skfashion, defaults", "auto"),
+                ("skfashion, defaults", args.precision),
             ):
                 est = estimator.set_params(precision=precision)
                 t, losses[way] = estimator_epochs(est, Xn, target, args.epochs)
@@ -270,7 +265,7 @@ def training_rows(X, y, args, limits):
                 make_module, loss_fn, Xn, yn, batch, lr, args.epochs, ways[-1]
             )
             times[label], losses[label] = t, loss
-        fitted[name] = estimator.set_params(precision="auto")
+        fitted[name] = estimator.set_params(precision=args.precision)
         base = statistics.median(times["plain PyTorch, float32"])
         for way in times:
             bf16 = "bfloat16" in way or "compile" in way
@@ -280,7 +275,7 @@ def training_rows(X, y, args, limits):
             seconds = statistics.median(times[way])
             rate = flops * n / seconds / 1e9
             traffic = moved[precision == "bfloat16"] * n / seconds / 1e9
-            rows.append(
+            record.add(
                 {
                     "estimator": name,
                     "way": way,
@@ -293,10 +288,11 @@ def training_rows(X, y, args, limits):
                     "GB/s moved (est.)": traffic,
                     "of bandwidth": traffic / limits["bandwidth"],
                     "last loss": losses[way],
-                }
+                },
+                "training",
+                f"{name}, {way}: {seconds:.2f} s/epoch, {base / seconds:.2f}x plain",
             )
-            print(rows[-1], flush=True)
-    return rows, fitted
+    return fitted
 
 
 def compile_epochs(make_module, loss_fn, X, y, batch, lr, epochs, way):
@@ -323,20 +319,24 @@ def compile_epochs(make_module, loss_fn, X, y, batch, lr, epochs, way):
     return name, times[1:], loss
 
 
-def option_rows(X, y, args, limits):
+# (label, batch size, plain-loop options) of the batch sizes tried
+OPTIONS = [
+    ("float32, Adam (foreach)", 128, {}),
+    ("float32, Adam (fused)", 128, {"fused": True}),
+    ("bfloat16, Adam (fused)", 128, {"fused": True, "bf16": True}),
+    ("float32, Adam (fused), batch 512", 512, {"fused": True}),
+    ("bfloat16, Adam (fused), batch 512", 512, {"fused": True, "bf16": True}),
+]
+
+
+def option_rows(X, y, args, limits, record):
     """Batch sizes tried on the default autoencoder's module in a plain loop."""
     name, estimator, loss_fn = cases()[0]
     X = X[: args.n_train]
     probe = estimator.set_params(max_epochs=1).fit(X[:256])
     make_module = probe.net_.initialize_module
     lr = estimator.learning_rate
-    options = [
-        ("float32, Adam (foreach)", 128, {}),
-        ("float32, Adam (fused)", 128, {"fused": True}),
-        ("bfloat16, Adam (fused)", 128, {"fused": True, "bf16": True}),
-        ("float32, Adam (fused), batch 512", 512, {"fused": True}),
-        ("bfloat16, Adam (fused), batch 512", 512, {"fused": True, "bf16": True}),
-    ]
+    options = OPTIONS
     times = {label: [] for label, _, _ in options}
     flops = {}
     for round_ in range(args.repeats):
@@ -347,24 +347,22 @@ def option_rows(X, y, args, limits):
             times[label] += plain_epochs(
                 module, loss_fn, X, X, batch, lr, args.epochs, **kwargs
             )[0]
-    rows = []
     base = statistics.median(times[options[0][0]])
     for label, batch, kwargs in options:
         seconds = statistics.median(times[label])
         rate = flops[label] * len(X) / seconds / 1e9
         precision = "bfloat16" if kwargs.get("bf16") else "float32"
-        rows.append(
+        record.add(
             {
                 "option": label,
                 "s/epoch": seconds,
                 "x foreach float32": base / seconds,
                 "GFLOP/s": rate,
                 "of peak": rate / limits[precision],
-            }
+            },
+            "options",
+            f"{label}: {seconds:.2f} s/epoch",
         )
-    for row in rows:
-        print(row, flush=True)
-    return rows
 
 
 # -- inference -----------------------------------------------------------------
@@ -382,22 +380,25 @@ def _seconds(function, calls):
     return statistics.median(samples)
 
 
-def inference_rows(fitted, X):
-    """One sample and 10,000 through the estimator, against the bare module."""
-    rows = []
-    X = np.ascontiguousarray(X[:10000])
+def inference_rows(fitted, X, record, quick=False):
+    """One sample and 10,000 through the estimator, against the bare module.
+
+    ``quick``: 256 samples and fewer calls (a smoke test).
+    """
+    X = np.ascontiguousarray(X[: 256 if quick else 10000])
+    n_calls = (10, 2) if quick else (300, 5)
     for name, est in fitted.items():
         module = est.net_.module_.eval()
         is_ae = hasattr(est, "transform")
         bare = module.encode if is_ae else module
         method = est.transform if is_ae else est.predict
-        for n, calls in ((1, 300), (len(X), 5)):
+        for n, calls in zip((1, len(X)), n_calls):
             Xn = X[:n]
             Xt = torch.as_tensor(Xn)
             with torch.inference_mode():
                 bare_s = _seconds(lambda: bare(Xt), calls)
             ours = _seconds(lambda: method(Xn), calls)
-            rows.append(
+            record.add(
                 {
                     "estimator": name,
                     "method": method.__name__,
@@ -406,14 +407,15 @@ def inference_rows(fitted, X):
                     "skfashion ms": ours * 1e3,
                     "skfashion / bare": ours / bare_s,
                     "samples/s": n / ours,
-                }
+                },
+                "inference",
+                f"{name}, {method.__name__} of {n}: {ours * 1e3:.2f} ms, "
+                f"{ours / bare_s:.2f}x the bare module",
             )
-            print(rows[-1], flush=True)
-    return rows
 
 
 def main(argv=None, prog=None):
-    p = parser(__doc__.splitlines()[0], prog=prog, precision=False)
+    p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument("--n-train", type=int, default=20000, help="training images")
     p.add_argument(
         "--n-train-conv",
@@ -424,93 +426,83 @@ def main(argv=None, prog=None):
     p.add_argument("--epochs", type=int, default=3, help="epochs per round")
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
     p.add_argument("--no-options", action="store_true", help="skip the options")
-    p.add_argument(
-        "--busy-only",
-        action="store_true",
-        help="only the fits on an idle and on a busy machine",
-    )
     args = p.parse_args(argv)
+    # Fits of a few epochs, timed: whether they learned is not the question.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     if args.quick:
-        args.epochs, args.repeats, args.n_train = 2, 1, 2000
+        args.epochs, args.repeats, args.n_train = 1, 1, 1000
         args.n_train_conv = 256
     X, y, _, _, source = load(args)
     X, y = X[: args.n_train], y[: args.n_train].astype(np.int64)
     load_at_start = os.getloadavg()[0]
-    if args.busy_only:
-        return _busy_only(args, X, y, source, load_at_start)
     # torch.compile's first epoch is measured in a cold cache: this run's own.
     cache = tempfile.TemporaryDirectory(prefix="skfashion-speed-inductor-")
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache.name
+    seconds = 0.2 if args.quick else 1.0  # of each measure of the machine
     limits = {
-        "float32": matmul_peak(torch.float32),
-        "bfloat16": matmul_peak(torch.bfloat16),
-        "bandwidth": memory_bandwidth(),
+        "float32": matmul_peak(torch.float32, seconds),
+        "bfloat16": matmul_peak(torch.bfloat16, seconds),
+        "bandwidth": memory_bandwidth(seconds=seconds),
     }
     print(f"matmul peak GFLOP/s and bandwidth GB/s: {limits}", flush=True)
-    with cache:
-        training, fitted = training_rows(X, y, args, limits)
-    options = [] if args.no_options else option_rows(X, y, args, limits)
-    inference = inference_rows(fitted, X)
-    busy = busy_rows(X, y, args.repeats, args.quick, args.seed)
     results = {
         "dataset": args.dataset,
         "data": source,
         "n_train": len(X),
+        "n_train_conv": args.n_train_conv,
+        "epochs": args.epochs,
+        "repeats": args.repeats,
         "machine": machine(),
-        "native_bfloat16": native_bfloat16("cpu"),
         "load_average_at_start": load_at_start,
         "peak_gflops": {k: limits[k] for k in ("float32", "bfloat16")},
         "bandwidth_gbs": limits["bandwidth"],
-        "training": training,
-        "options": options,
-        "inference": inference,
-        "busy": busy,
+        "training": [],
+        "options": [],
+        "inference": [],
     }
-    md = [
-        f"{len(X)} {args.dataset} images ({source} data); {results['machine']}; "
-        f"bfloat16 native: {results['native_bfloat16']}; load average at the "
-        f"start {load_at_start:.2f}. Medians of {args.repeats} interleaved rounds "
-        f"of {args.epochs} epochs; {args.n_train_conv} images for the "
-        "convolutional estimators.",
-        "",
-        f"Matrix-multiply peak: {limits['float32']:.0f} GFLOP/s in float32, "
-        f"{limits['bfloat16']:.0f} GFLOP/s in bfloat16; memory bandwidth "
-        f"{limits['bandwidth']:.1f} GB/s (a large copy).",
-        "",
-        markdown_table(training, list(training[0])),
-    ]
-    if options:
-        md += ["", markdown_table(options, list(options[0]))]
-    md += ["", markdown_table(inference, list(inference[0]))]
-    md += ["", _busy_intro(args), "", markdown_table(busy, list(busy[0]))]
-    write_results(args.output, f"speed_{args.dataset}", results, "\n".join(md))
-
-
-def _busy_intro(args):
-    return (
-        "Fits on an idle machine and beside a process spinning on every core: "
-        f"median seconds of {args.repeats} interleaved runs of each thread setting."
+    n_rows = sum(
+        len(plain_ways(conv)) + 2 + (conv and not args.quick)
+        for conv in (False, False, True, True)
     )
+    n_rows += 2 * len(cases()) + (0 if args.no_options else len(OPTIONS))
+    name = f"speed_{args.dataset}"
+    with RunRecord(args, name, results, report, n_rows) as record:
+        with cache:
+            fitted = training_rows(X, y, args, limits, record)
+        # what precision=args.precision became on this machine
+        record.results["precision_of_the_defaults"] = next(
+            iter(fitted.values())
+        ).precision_
+        if not args.no_options:
+            option_rows(X, y, args, limits, record)
+        inference_rows(fitted, X, record, args.quick)
+        record.finish()
 
 
-def _busy_only(args, X, y, source, load_at_start):
-    busy = busy_rows(X, y, args.repeats, args.quick, args.seed)
-    results = {
-        "dataset": args.dataset,
-        "data": source,
-        "machine": machine(),
-        "load_average_at_start": load_at_start,
-        "busy": busy,
-    }
+def report(results):
     md = [
-        f"{args.dataset} images ({source} data); {results['machine']}; load "
-        f"average at the start {load_at_start:.2f}.",
+        f"{results['n_train']} {results['dataset']} images ({results['data']} "
+        f"data); {results['machine']}; load average at the start "
+        f"{results['load_average_at_start']:.2f}. Medians of {results['repeats']} "
+        f"interleaved rounds of {results['epochs']} epochs; "
+        f"{results['n_train_conv']} images for the convolutional estimators.",
         "",
-        _busy_intro(args),
-        "",
-        markdown_table(busy, list(busy[0])),
+        f"Matrix-multiply peak: {results['peak_gflops']['float32']:.0f} GFLOP/s "
+        f"in float32, {results['peak_gflops']['bfloat16']:.0f} GFLOP/s in "
+        f"bfloat16; memory bandwidth {results['bandwidth_gbs']:.1f} GB/s (a large "
+        "copy).",
     ]
-    write_results(args.output, f"busy_{args.dataset}", results, "\n".join(md))
+    if "precision_of_the_defaults" in results:
+        md += [
+            "",
+            "The defaults' precision ('auto' resolved on this machine): "
+            f"{results['precision_of_the_defaults']}.",
+        ]
+    for section in ("training", "options", "inference"):
+        rows = results[section]
+        if rows:
+            md += ["", markdown_table(rows, list(rows[0]))]
+    return "\n".join(md)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,12 @@
 Three thread settings, interleaved run by run so that they share the
 machine's state: torch's own threads (one a core: skfashion's behaviour
 before ``n_threads``), the default ``n_threads=None`` (chosen from the work
-and the cores other processes leave free), and one thread. Part of
-``skfashion speed``; ``--busy-only`` runs just this.
+and the cores other processes leave free), and one thread. The study behind
+``n_threads=None``: it reads the package's private thread policy
+(``skfashion._runtime``), which is why it is a script of the repository and
+not a command of the installed package.
+
+    python benchmarks/busy.py --dataset fashion-mnist --repeats 5 --output results
 """
 
 import contextlib
@@ -18,6 +22,13 @@ from sklearn.base import clone
 
 from skfashion import Autoencoder, ConvClassifier
 from skfashion._runtime import CpuMeter, available_cores
+from skfashion.benchmarks._common import (
+    load,
+    machine,
+    markdown_table,
+    parser,
+    write_results,
+)
 
 
 @contextlib.contextmanager
@@ -65,8 +76,10 @@ def busy_rows(X, y, repeats=3, quick=False, seed=0):
         "one thread": 1,
     }
     rows = []
-    for load in ("idle", "busy"):
-        context = competing_load() if load == "busy" else contextlib.nullcontext()
+    for machine_load in ("idle", "busy"):
+        context = (
+            competing_load() if machine_load == "busy" else contextlib.nullcontext()
+        )
         with context:
             load_average = os.getloadavg()[0]
             meter = CpuMeter()  # what the other processes take, phase long
@@ -92,7 +105,7 @@ def busy_rows(X, y, repeats=3, quick=False, seed=0):
                             "estimator": name,
                             "samples": len(Xc),
                             "epochs": est.max_epochs,
-                            "machine": load,
+                            "machine": machine_load,
                             "load average at start": round(load_average, 2),
                             "threads": setting,
                             "threads used": ",".join(
@@ -111,3 +124,33 @@ def busy_rows(X, y, repeats=3, quick=False, seed=0):
                     "unknown" if others is None else round(others, 2)
                 )
     return rows
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0], prog="benchmarks/busy.py")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
+    args = p.parse_args(argv)
+    X, y, _, _, source = load(args)
+    load_at_start = os.getloadavg()[0]
+    busy = busy_rows(X, y.astype("int64"), args.repeats, args.quick, args.seed)
+    results = {
+        "dataset": args.dataset,
+        "data": source,
+        "machine": machine(),
+        "load_average_at_start": load_at_start,
+        "busy": busy,
+    }
+    md = [
+        f"{args.dataset} images ({source} data); {results['machine']}; load "
+        f"average at the start {load_at_start:.2f}.",
+        "",
+        "Fits on an idle machine and beside a process spinning on every core: "
+        f"median seconds of {args.repeats} interleaved runs of each thread setting.",
+        "",
+        markdown_table(busy, list(busy[0])),
+    ]
+    write_results(args.output, f"busy_{args.dataset}", results, "\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ scored on the held-out 10%. The test set is not looked at for that. With
 scored once on the official test set (or, with ``--test-candidates``, the
 candidates named).
 
-    python -m skfashion defaults --dataset fashion-mnist --estimator \
+    python benchmarks/defaults.py --dataset fashion-mnist --estimator \
 autoencoder --sizes 1000 5000 54000 --no-test --output results
 
 The variational autoencoders are judged as the ``generation`` command judges
@@ -38,10 +38,15 @@ from skfashion import (
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
+from skfashion.benchmarks._common import (
+    load,
+    machine,
+    markdown_table,
+    parser,
+    write_results,
+)
 from skfashion.metrics import frechet_distance
 from skfashion.timing import Timer
-
-from ._common import load, machine, markdown_table, parser, write_results
 
 # Explicit candidates, so that a row means the same whatever the defaults are.
 # Schedules are relative to max_epochs: 'step' with lr_step_size=0.5 is the
@@ -275,7 +280,7 @@ def main(argv=None, prog=None):
         for i in indices:
             # --quick overrides a candidate's own max_epochs: it is a smoke run
             params = {"precision": args.precision, **candidates[i], **quick}
-            est = cls(random_state=args.seed, **params)
+            est = cls(random_state=args.seed, verbose=args.verbose, **params)
             with Timer() as t:
                 est.fit(X_n, y_n)
             add(
@@ -295,6 +300,7 @@ def main(argv=None, prog=None):
         for i, params in tested or [("defaults", {})]:
             est = cls(
                 random_state=args.seed,
+                verbose=args.verbose,
                 **{"precision": args.precision, **params, **quick},
             )
             with Timer() as t:

@@ -9,7 +9,7 @@ set the autoencoder's reconstruction error and the 1-NN accuracy of its codes
 beside PCA's with as many components (both fitted on the same images), or the
 classifier's accuracy.
 
-    python -m skfashion run-length --dataset fashion-mnist --output results
+    python benchmarks/run_length.py --dataset fashion-mnist --output results
 
 Rows are written to the JSON and Markdown files as they finish, so a stopped run
 keeps what it finished (its header then says it is incomplete).
@@ -21,9 +21,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
 from skfashion import Autoencoder, FeedForwardClassifier
+from skfashion.benchmarks._common import (
+    load,
+    machine,
+    markdown_table,
+    parser,
+    write_results,
+)
 from skfashion.timing import Timer
-
-from ._common import load, machine, markdown_table, parser, write_results
 
 
 def knn_accuracy(Z_train, y_train, Z_test, y_test):
