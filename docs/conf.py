@@ -7,7 +7,11 @@ Build (warnings are errors, the gallery pages from the examples' sources):
 
 The gallery's scripts run when ``SKFASHION_GALLERY=1`` is set (a few minutes
 on the bundled samples); their figures go into the build, never into the
-repository.
+repository. To look at the build as a reader does, headless Chromium (the
+distribution's ``chromium`` package) screenshots a page::
+
+    chromium --headless --no-sandbox --window-size=1280,1600 \
+        --screenshot=index.png file://$PWD/docs/_build/html/index.html
 """
 
 import os

@@ -22,9 +22,11 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
 
     The defaults (two blocks of two 3 x 3 convolutions, 32 and 64 channels,
     max-pooling, 256 hidden units, dropout 0.25, weight decay 1e-4, Adam at
-    1e-3 for 15 epochs, the rate annealed over the run) are a first draft:
-    they pass scikit-learn's checks and learn the bundled sample, but have
-    not yet been chosen on validation splits of the full data sets.
+    1e-3 for 15 epochs, the rate annealed over the run) were compared with
+    a larger dropout on a validation split of Fashion-MNIST at 5,000 and
+    54,000 training images (94.35% at 54,000) and tested once: 94.28% on
+    the official test set, trained on all 60,000 images. They have not been
+    chosen on MNIST.
 
     Parameters
     ----------
