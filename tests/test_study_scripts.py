@@ -41,7 +41,7 @@ def run(script, tmp_path, *args):
 )
 def test_defaults(estimator, tmp_path):
     args = ["--dataset", "mnist", "--estimator", estimator, "--candidates", "0", "1"]
-    out = run("defaults.py", tmp_path, *args, "--sizes", "300", "2700")
+    out = run("defaults.py", tmp_path, *args, "--sizes", "300", "1200")
     name = f"defaults_mnist_{estimator}"
     results = json.loads((tmp_path / f"{name}.json").read_text())
     assert results["data"] == "sample"
@@ -50,8 +50,8 @@ def test_defaults(estimator, tmp_path):
     assert [(r["n_train"], r["split"]) for r in rows] == [
         (300, "validation"),
         (300, "validation"),
-        (2700, "validation"),
-        (2700, "validation"),
+        (1200, "validation"),
+        (1200, "validation"),
         (3000, "test"),
     ]
     for row in rows:
