@@ -33,7 +33,7 @@ def test_every_option_has_help_and_shows_its_default(command, monkeypatch):
     assert [a.option_strings for a in options if not a.help] == []
     text = parser.format_help()
     for action in options:
-        if action.default not in (None, False) and action.required is False:
+        if action.default is not None and action.default is not False:
             assert f"default: {action.default}" in " ".join(text.split())
 
 

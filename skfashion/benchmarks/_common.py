@@ -23,7 +23,9 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text:
+        # identity, not ==: a default of 0 is shown, only None and False are not
+        hidden = any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        if hidden or "%(default)" in text:
             return text
         if action.option_strings or action.nargs in ("?", "*"):
             text += " (default: %(default)s)"
@@ -80,7 +82,10 @@ def parser(
         help="data set (every command's default: fashion-mnist)",
     )
     p.add_argument(
-        "--quick", action="store_true", help="a small run on the bundled sample"
+        "--quick",
+        action="store_true",
+        help="a smoke test: the bundled sample and one to three epochs, under a "
+        "minute (its figures say nothing of the estimators)",
     )
     p.add_argument(
         "--download",
@@ -95,7 +100,7 @@ def parser(
         "--verbose",
         action="count",
         default=0,
-        help="more output: -v shows each fit's epochs as they go",
+        help="more output: -v shows each fit's (or search's) progress as it goes",
     )
     if precision:
         p.add_argument(
