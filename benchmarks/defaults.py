@@ -74,6 +74,9 @@ CANDIDATES = {
             {"hidden_layer_sizes": (512, 256), "max_epochs": 10},
             {"noise": 0.2},
             {"hidden_layer_sizes": (512, 256), "noise": 0.2},
+            # round 2: the denoising candidate's noise, less and more
+            {"noise": 0.1},
+            {"noise": 0.3},
         ],
     ),
     "vae": (
