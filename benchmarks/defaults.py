@@ -144,6 +144,13 @@ CANDIDATES = {
         [
             {},  # 2 x (two 3 x 3 convs, pool) of 32 and 64, 256 units, 15 epochs
             {"dropout": 0.4},
+            # augmentation (issue 24): shifts of up to 2 pixels, with left-right
+            # flips (Fashion-MNIST only: digits are not symmetric), label
+            # smoothing, shifts and smoothing
+            {"random_shift": 2},
+            {"random_shift": 2, "random_flip": True},
+            {"label_smoothing": 0.1},
+            {"random_shift": 2, "label_smoothing": 0.1},
         ],
     ),
 }
