@@ -64,6 +64,8 @@ def test_defaults(estimator, tmp_path):
     md = (tmp_path / f"{name}.md").read_text()
     assert md.count("| validation |") == 4 and "| test |" in md
     assert "| candidate | params |" in out
+    if estimator != "autoencoder":
+        return  # --append takes the same path for every estimator
     # --append adds rows to the earlier run's instead of replacing them
     run("defaults.py", tmp_path, *args, "--sizes", "300", "--no-test")
     first = json.loads((tmp_path / f"{name}.json").read_text())
