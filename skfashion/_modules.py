@@ -47,6 +47,43 @@ ACTIVATIONS = {
 }
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` whose masks, on the CPU, cost a quarter of torch's.
+
+    The same layer (each value zeroed with probability ``p`` in training, the
+    rest scaled by 1 / (1 - p); the identity in evaluation), but on the CPU
+    torch draws a mask one random number a value, on one thread, about 5 ns
+    each: a fifth of a default ``ConvClassifier``'s training step went there.
+    Here one 64-bit draw gives the coin flips of four values: each 16-bit
+    quarter is kept when it falls under (1 - p) x 2**16, so the keep
+    probability is (1 - p) to within 2**-17, and the scale is the inverse of
+    that exact probability. Other devices use torch's own (fused) dropout.
+    The draws come from torch's default generator, which a fit seeds.
+    """
+
+    def forward(self, x):
+        if not self.training or self.p == 0 or x.device.type != "cpu":
+            return super().forward(x)
+        keep = round((1.0 - self.p) * 2**16)  # in [0, 2**16]
+        if keep == 0:
+            return x * 0
+        if keep == 2**16:  # p below 2**-17: no value is dropped
+            return x
+        n = x.numel()
+        bits = torch.empty((n + 3) // 4, dtype=torch.int64)
+        bits.random_(-(2**63), 2**63 - 1)
+        # Signed 16-bit quarters are uniform on [-2**15, 2**15).
+        mask = bits.view(torch.int16)[:n] < keep - 2**15
+        # The mask laid out as x is in memory (channels_last included), so
+        # that the product reads both in order.
+        if x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last):
+            mask = mask.view(x.shape)
+        else:
+            mask = mask.as_strided(x.shape, x.stride())
+        scale = mask.to(x.dtype).mul_(2**16 / keep)
+        return x.mul_(scale) if self.inplace else x * scale
+
+
 def hidden_layers(sizes, activation="relu", batch_norm=False, dropout=0.0):
     """Linear -> [BatchNorm] -> activation -> [Dropout], between consecutive sizes.
 
@@ -61,7 +98,7 @@ def hidden_layers(sizes, activation="relu", batch_norm=False, dropout=0.0):
             layers.append(nn.BatchNorm1d(n_out))
         layers.append(ACTIVATIONS[activation]())
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -255,6 +292,14 @@ def halved(size, times):
     return size
 
 
+def _is_channels_last(weight):
+    """Whether a 4-d weight is kept in channels_last (and not also NCHW)."""
+    return (
+        weight.is_contiguous(memory_format=torch.channels_last)
+        and not weight.is_contiguous()
+    )
+
+
 def conv_block(
     n_in, n_out, kernel_size, downsampling, activation, batch_norm, dropout, convs=1
 ):
@@ -283,7 +328,7 @@ def conv_block(
     if downsampling == "pool":
         layers.append(nn.MaxPool2d(2, ceil_mode=True))
     if dropout > 0:
-        layers.append(nn.Dropout(dropout))
+        layers.append(Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -392,7 +437,13 @@ class ConvAutoencoderModule(_AutoencoderBase):
         return self.encoder(x.reshape(-1, *self.image_shape)).flatten(1)
 
     def decode(self, z):  # (n, k) -> (n, d)
-        maps = self.from_code(z).reshape(-1, *self._maps)
+        maps = self.from_code(z).reshape(-1, *self._maps)  # (n, c, h, w)
+        # The reshape gives the standard layout; in channels_last weights'
+        # layout here (a small map), or the upsampled maps would be copied
+        # to it at every convolution, forward and backward.
+        first = next(m for m in self.decoder if isinstance(m, nn.Conv2d))
+        if _is_channels_last(first.weight):
+            maps = maps.contiguous(memory_format=torch.channels_last)
         return self.decoder(maps).flatten(1)
 
 
@@ -439,7 +490,7 @@ class ConvClassifierModule(nn.Module):
             nn.Flatten(),
             nn.Linear(flat, dense_units),
             ACTIVATIONS[activation](),
-            nn.Dropout(dropout),
+            Dropout(dropout),
         )
         self.head = nn.Linear(dense_units, n_classes)
 

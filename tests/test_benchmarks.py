@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from skfashion.benchmarks import COMMANDS
 
@@ -61,13 +62,21 @@ def test_speed(tmp_path):
     assert 0 < peak["float32"] and 0 < peak["bfloat16"]
     assert results["bandwidth_gbs"] > 0
     training = results["training"]
-    dense = ["plain PyTorch, float32", "plain, fused Adam", "plain, bfloat16"]
-    dense += ["plain, fused Adam + bfloat16"]
-    conv = dense[:3] + ["plain, channels_last"]
-    conv += ["plain, fused Adam + bfloat16 + channels_last"]
+    base = ["plain PyTorch, float32", "plain, fused Adam", "plain, bfloat16"]
+    drop = "skfashion's Dropout"
+    ae = base + ["plain, fused Adam + bfloat16"]
+    clf = base + [f"plain, {drop}", f"plain, fused Adam + bfloat16 + {drop}"]
+    conv_ae = base + ["plain, channels_last"]
+    conv_ae += ["plain, fused Adam + bfloat16 + channels_last"]
+    conv_clf = base + ["plain, channels_last", f"plain, {drop}"]
+    conv_clf += [f"plain, fused Adam + bfloat16 + channels_last + {drop}"]
     ours = ["skfashion, float32", "skfashion, defaults"]
-    # each option on its own and all together, for every estimator
-    assert [r["way"] for r in training] == (dense + ours) * 2 + (conv + ours) * 2
+    # each option on its own and all together, for every estimator; the
+    # option of skfashion's dropout where the module has dropout (the
+    # classifiers, not the autoencoders)
+    assert [r["way"] for r in training] == (
+        ae + ours + clf + ours + conv_clf + ours + conv_ae + ours
+    )
     n = results["n_train"]
     # the counted FLOPs of the default autoencoder's epoch: 3 x the forward's
     # products, less the input's gradient of the first layer (not needed)
@@ -101,6 +110,30 @@ def test_speed(tmp_path):
     assert results["precision_of_the_defaults"] in ("float32", "bfloat16")
     assert results["complete"] and results["quick"]
     assert "Matrix-multiply peak" in out and "load average at the start" in out
+
+
+def test_speed_of_some_estimators_in_a_file_of_its_own(tmp_path):
+    run("speed", tmp_path, "--estimators", "classifier", "--no-options")
+    results = json.loads((tmp_path / "speed_fashion-mnist_classifier.json").read_text())
+    assert {r["estimator"] for r in results["training"]} == {
+        "FeedForwardClassifier (defaults)"
+    }
+    assert results["options"] == [] and results["complete"]
+    assert not (tmp_path / "speed_fashion-mnist.json").exists()
+
+
+def test_the_plain_loops_train_with_torchs_own_dropout():
+    from skfashion._modules import ConvClassifierModule, Dropout
+    from skfashion.benchmarks.speed import has_dropout, with_torch_dropout
+
+    module = ConvClassifierModule((1, 8, 8), (4,), 3, dropout=0.3)
+    assert has_dropout(module)
+    layers = [m for m in with_torch_dropout(module).modules()]
+    dropouts = [m for m in layers if isinstance(m, torch.nn.Dropout)]
+    assert dropouts and all(type(m) is torch.nn.Dropout for m in dropouts)
+    assert all(m.p == 0.3 for m in dropouts)
+    assert not any(isinstance(m, Dropout) for m in layers)
+    assert not has_dropout(ConvClassifierModule((1, 8, 8), (4,), 3))
 
 
 def test_encoded(tmp_path):

@@ -140,6 +140,26 @@ def step_bytes_per_sample(module, X, batch_size, bf16=False):
     return (4 * activations + 7 * 4 * parameters * len(Xb) / batch_size) / len(Xb)
 
 
+def with_torch_dropout(module):
+    """``module`` with torch's own ``nn.Dropout`` in place of skfashion's.
+
+    A plain loop is what a user writes with torch's layers; skfashion's
+    ``Dropout`` (the same layer, its masks drawn four at a time on the CPU)
+    is one of the options measured.
+    """
+    for parent in module.modules():
+        for name, child in parent.named_children():
+            if type(child) is not torch.nn.Dropout and isinstance(
+                child, torch.nn.Dropout
+            ):
+                setattr(parent, name, torch.nn.Dropout(child.p))
+    return module
+
+
+def has_dropout(module):
+    return any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in module.modules())
+
+
 def plain_epochs(
     module,
     loss_fn,
@@ -151,12 +171,16 @@ def plain_epochs(
     bf16=False,
     fused=False,
     channels_last=False,
+    fast_dropout=False,
 ):
     """Epoch times and last loss of a hand-written loop: the baseline and options.
 
     The module's 4-d weights are put in ``channels_last`` or in the standard
-    contiguous layout (NCHW), whichever the module came in.
+    contiguous layout (NCHW), whichever the module came in; its dropout
+    layers are torch's unless ``fast_dropout`` (skfashion's).
     """
+    if not fast_dropout:
+        module = with_torch_dropout(module)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     module.to(memory_format=layout)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr, fused=fused or None)
@@ -187,30 +211,51 @@ def estimator_epochs(estimator, X, y, epochs):
     return list(estimator.history_[:, "dur"]), estimator.loss_curve_[-1]
 
 
-def cases():
-    """(name, estimator, loss) for the estimators' defaults, no schedule."""
+ESTIMATORS = ("autoencoder", "classifier", "conv-classifier", "conv-autoencoder")
+
+
+def cases(keys=ESTIMATORS):
+    """(name, estimator, loss) for the estimators' defaults, no schedule.
+
+    ``keys``: which of ``ESTIMATORS``, in that order.
+    """
     fixed = dict(batch_size=128, lr_schedule=None, random_state=0)
-    return [
-        (
+    every = {
+        "autoencoder": (
             "Autoencoder (defaults, 784-1024-64)",
             Autoencoder(**fixed),
             reconstruction_mse,
         ),
-        (
+        "classifier": (
             "FeedForwardClassifier (defaults)",
             FeedForwardClassifier(**fixed),
             cross_entropy,
         ),
-        ("ConvClassifier (defaults)", ConvClassifier(**fixed), cross_entropy),
-        ("ConvAutoencoder (defaults)", ConvAutoencoder(**fixed), reconstruction_mse),
-    ]
+        "conv-classifier": (
+            "ConvClassifier (defaults)",
+            ConvClassifier(**fixed),
+            cross_entropy,
+        ),
+        "conv-autoencoder": (
+            "ConvAutoencoder (defaults)",
+            ConvAutoencoder(**fixed),
+            reconstruction_mse,
+        ),
+    }
+    return [every[key] for key in ESTIMATORS if key in keys]
 
 
-def plain_ways(conv):
+def _is_conv(estimator):
+    return "Conv" in type(estimator).__name__
+
+
+def plain_ways(conv, dropout=False):
     """(label, options) of the plain loops: the baseline, each option, all."""
     options = {"fused Adam": {"fused": True}, "bfloat16": {"bf16": True}}
     if conv:
         options["channels_last"] = {"channels_last": True}
+    if dropout:
+        options["skfashion's Dropout"] = {"fast_dropout": True}
     everything = {k: v for o in options.values() for k, v in o.items()}
     return [
         ("plain PyTorch, float32", {}),
@@ -222,9 +267,9 @@ def plain_ways(conv):
 def training_rows(X, y, args, limits, record):
     """A row per estimator and way of training into ``record``; the estimators."""
     fitted = {}
-    for name, estimator, loss_fn in cases():
+    for name, estimator, loss_fn in cases(args.estimators):
         is_ae = loss_fn is reconstruction_mse
-        conv = "Conv" in type(estimator).__name__
+        conv = _is_conv(estimator)
         n = args.n_train_conv if conv else args.n_train
         Xn, yn = X[:n], y[:n]
         target = None if is_ae else yn
@@ -235,7 +280,7 @@ def training_rows(X, y, args, limits, record):
         make_module = probe.net_.initialize_module
         batch, lr = estimator.batch_size, estimator.learning_rate
         flops = train_flops_per_sample(make_module().module_, loss_fn, Xn, yn, batch)
-        ways = plain_ways(conv)
+        ways = plain_ways(conv, has_dropout(make_module().module_))
         ours = ["skfashion, float32", "skfashion, defaults"]
         times = {label: [] for label in [*(label for label, _ in ways), *ours]}
         losses = {}
@@ -331,7 +376,7 @@ OPTIONS = [
 
 def option_rows(X, y, args, limits, record):
     """Batch sizes tried on the default autoencoder's module in a plain loop."""
-    name, estimator, loss_fn = cases()[0]
+    name, estimator, loss_fn = cases(["autoencoder"])[0]
     X = X[: args.n_train]
     probe = estimator.set_params(max_epochs=1).fit(X[:256])
     make_module = probe.net_.initialize_module
@@ -426,6 +471,13 @@ def main(argv=None, prog=None):
     p.add_argument("--epochs", type=int, default=3, help="epochs per round")
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
     p.add_argument("--no-options", action="store_true", help="skip the options")
+    p.add_argument(
+        "--estimators",
+        nargs="+",
+        choices=ESTIMATORS,
+        default=list(ESTIMATORS),
+        help="the estimators measured",
+    )
     args = p.parse_args(argv)
     # Fits of a few epochs, timed: whether they learned is not the question.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -460,12 +512,17 @@ def main(argv=None, prog=None):
         "options": [],
         "inference": [],
     }
+    chosen = cases(args.estimators)
     n_rows = sum(
-        len(plain_ways(conv)) + 2 + (conv and not args.quick)
-        for conv in (False, False, True, True)
+        len(plain_ways(_is_conv(est), est.dropout > 0))
+        + 2
+        + (_is_conv(est) and not args.quick)
+        for _, est, _ in chosen
     )
-    n_rows += 2 * len(cases()) + (0 if args.no_options else len(OPTIONS))
+    n_rows += 2 * len(chosen) + (0 if args.no_options else len(OPTIONS))
     name = f"speed_{args.dataset}"
+    if set(args.estimators) != set(ESTIMATORS):  # a part: a file of its own
+        name += "".join(f"_{key}" for key in ESTIMATORS if key in args.estimators)
     with RunRecord(args, name, results, report, n_rows) as record:
         with cache:
             fitted = training_rows(X, y, args, limits, record)
