@@ -65,15 +65,15 @@ def test_speed(tmp_path):
     base = ["plain PyTorch, float32", "plain, fused Adam", "plain, bfloat16"]
     drop = "skfashion's Dropout"
     ae = base + ["plain, fused Adam + bfloat16"]
-    clf = base + [f"plain, {drop}", f"plain, fused Adam + bfloat16 + {drop}"]
+    clf = ae  # the fully connected modules use torch's own dropout
     conv_ae = base + ["plain, channels_last"]
     conv_ae += ["plain, fused Adam + bfloat16 + channels_last"]
     conv_clf = base + ["plain, channels_last", f"plain, {drop}"]
     conv_clf += [f"plain, fused Adam + bfloat16 + channels_last + {drop}"]
     ours = ["skfashion, float32", "skfashion, defaults"]
     # each option on its own and all together, for every estimator; the
-    # option of skfashion's dropout where the module has dropout (the
-    # classifiers, not the autoencoders)
+    # option of skfashion's dropout where the module has it (the conv
+    # classifier, not the autoencoders nor the fully connected classifier)
     assert [r["way"] for r in training] == (
         ae + ours + clf + ours + conv_clf + ours + conv_ae + ours
     )
@@ -123,17 +123,19 @@ def test_speed_of_some_estimators_in_a_file_of_its_own(tmp_path):
 
 
 def test_the_plain_loops_train_with_torchs_own_dropout():
-    from skfashion._modules import ConvClassifierModule, Dropout
-    from skfashion.benchmarks.speed import has_dropout, with_torch_dropout
+    from skfashion._modules import ClassifierModule, ConvClassifierModule, Dropout
+    from skfashion.benchmarks.speed import has_own_dropout, with_torch_dropout
 
     module = ConvClassifierModule((1, 8, 8), (4,), 3, dropout=0.3)
-    assert has_dropout(module)
+    assert has_own_dropout(module)
     layers = [m for m in with_torch_dropout(module).modules()]
     dropouts = [m for m in layers if isinstance(m, torch.nn.Dropout)]
     assert dropouts and all(type(m) is torch.nn.Dropout for m in dropouts)
     assert all(m.p == 0.3 for m in dropouts)
     assert not any(isinstance(m, Dropout) for m in layers)
-    assert not has_dropout(ConvClassifierModule((1, 8, 8), (4,), 3))
+    assert not has_own_dropout(module)
+    assert not has_own_dropout(ConvClassifierModule((1, 8, 8), (4,), 3))
+    assert not has_own_dropout(ClassifierModule(64, (8,), 3, dropout=0.3))
 
 
 def test_encoded(tmp_path):

@@ -37,7 +37,7 @@ def test_no_hidden_layers_is_a_linear_autoencoder():
 
 def test_hidden_layers_order_and_batch_norm_without_bias():
     layers = list(hidden_layers([8, 4], "tanh", batch_norm=True, dropout=0.5))
-    assert [type(m) for m in layers] == [nn.Linear, nn.BatchNorm1d, nn.Tanh, Dropout]
+    assert [type(m) for m in layers] == [nn.Linear, nn.BatchNorm1d, nn.Tanh, nn.Dropout]
     assert layers[0].bias is None  # the norm's shift makes a bias redundant
 
 

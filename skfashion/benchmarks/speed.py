@@ -143,21 +143,25 @@ def step_bytes_per_sample(module, X, batch_size, bf16=False):
 def with_torch_dropout(module):
     """``module`` with torch's own ``nn.Dropout`` in place of skfashion's.
 
-    A plain loop is what a user writes with torch's layers; skfashion's
-    ``Dropout`` (the same layer, its masks drawn four at a time on the CPU)
-    is one of the options measured.
+    A plain loop is what a user writes with torch's layers; the dropout of
+    skfashion's convolutional modules (the same layer, its masks drawn four
+    at a time on the CPU) is one of the options measured.
     """
     for parent in module.modules():
         for name, child in parent.named_children():
-            if type(child) is not torch.nn.Dropout and isinstance(
-                child, torch.nn.Dropout
+            if isinstance(child, torch.nn.Dropout) and type(child) is not (
+                torch.nn.Dropout
             ):
                 setattr(parent, name, torch.nn.Dropout(child.p))
     return module
 
 
-def has_dropout(module):
-    return any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in module.modules())
+def has_own_dropout(module):
+    """Whether ``module`` drops values out with a layer other than torch's."""
+    return any(
+        isinstance(m, torch.nn.Dropout) and type(m) is not torch.nn.Dropout and m.p > 0
+        for m in module.modules()
+    )
 
 
 def plain_epochs(
@@ -280,7 +284,7 @@ def training_rows(X, y, args, limits, record):
         make_module = probe.net_.initialize_module
         batch, lr = estimator.batch_size, estimator.learning_rate
         flops = train_flops_per_sample(make_module().module_, loss_fn, Xn, yn, batch)
-        ways = plain_ways(conv, has_dropout(make_module().module_))
+        ways = plain_ways(conv, has_own_dropout(make_module().module_))
         ours = ["skfashion, float32", "skfashion, defaults"]
         times = {label: [] for label in [*(label for label, _ in ways), *ours]}
         losses = {}
@@ -514,7 +518,7 @@ def main(argv=None, prog=None):
     }
     chosen = cases(args.estimators)
     n_rows = sum(
-        len(plain_ways(_is_conv(est), est.dropout > 0))
+        len(plain_ways(_is_conv(est), _is_conv(est) and est.dropout > 0))
         + 2
         + (_is_conv(est) and not args.quick)
         for _, est, _ in chosen
