@@ -140,6 +140,11 @@ def step_bytes_per_sample(module, X, batch_size, bf16=False):
     return (4 * activations + 7 * 4 * parameters * len(Xb) / batch_size) / len(Xb)
 
 
+def _is_own_dropout(layer):
+    """Whether ``layer`` is a dropout layer other than torch's own."""
+    return isinstance(layer, torch.nn.Dropout) and type(layer) is not torch.nn.Dropout
+
+
 def with_torch_dropout(module):
     """``module`` with torch's own ``nn.Dropout`` in place of skfashion's.
 
@@ -149,19 +154,14 @@ def with_torch_dropout(module):
     """
     for parent in module.modules():
         for name, child in parent.named_children():
-            if isinstance(child, torch.nn.Dropout) and type(child) is not (
-                torch.nn.Dropout
-            ):
+            if _is_own_dropout(child):
                 setattr(parent, name, torch.nn.Dropout(child.p))
     return module
 
 
 def has_own_dropout(module):
     """Whether ``module`` drops values out with a layer other than torch's."""
-    return any(
-        isinstance(m, torch.nn.Dropout) and type(m) is not torch.nn.Dropout and m.p > 0
-        for m in module.modules()
-    )
+    return any(_is_own_dropout(m) and m.p > 0 for m in module.modules())
 
 
 def plain_epochs(
