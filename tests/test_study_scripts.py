@@ -61,6 +61,9 @@ def test_defaults(estimator, tmp_path):
             assert 0 < row["mse"] < 0.2 and 0.1 < row["code_1nn"] <= 1
         if estimator.endswith("vae"):  # the generation command's judge too
             assert row["frechet"] > 0 and row["neg_elbo"] > 0
+            # the same decoder on the codes' fitted Gaussian, and the codes used
+            assert row["frechet_fitted"] > 0 and 0 <= row["active_codes"] <= 16
+            assert isinstance(row["active_codes"], int)
     md = (tmp_path / f"{name}.md").read_text()
     assert md.count("| validation |") == 4 and "| test |" in md
     assert "| candidate | params |" in out
