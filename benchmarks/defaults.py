@@ -201,17 +201,16 @@ def negative_elbo(vae, X):
     return float(vae.net_.get_loss(outputs, None, X=torch.as_tensor(X)))
 
 
-def active_codes(vae, X, threshold=0.01):
+def active_codes(codes, threshold=0.01):
     """How many code dimensions the encoder uses: those whose posterior mean
-    varies across ``X`` by more than ``threshold`` (Burda et al. 2016's active
-    units); the others carry nothing and the decoder ignores them."""
-    return int((vae.transform(X).var(axis=0) > threshold).sum())
+    (``codes``, a VAE's ``transform``) varies by more than ``threshold``
+    (Burda et al. 2016's active units); the others carry nothing."""
+    return int((codes.var(axis=0) > threshold).sum())
 
 
-def codes_1nn(estimator, X, y, X_ref, y_ref):
+def codes_1nn(codes, y, codes_ref, y_ref):
     """Accuracy of 1-NN on the codes, the reference codes as its training set."""
-    knn = KNeighborsClassifier(1).fit(estimator.transform(X_ref), y_ref)
-    return knn.score(estimator.transform(X), y)
+    return KNeighborsClassifier(1).fit(codes_ref, y_ref).score(codes, y)
 
 
 def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None, features=None, seed=0):
@@ -223,13 +222,14 @@ def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None, features=None, seed=
         # posterior means instead of N(0, I): how much of the distance is the
         # prior's mismatch with what the encoder uses, and how much the decoder.
         fitted = estimator.sample(len(X), random_state=seed, distribution="fitted")
+        codes = estimator.transform(X)
         return {
             "neg_elbo": negative_elbo(estimator, X),
             "frechet": frechet_distance(X, samples, features),
             "frechet_fitted": frechet_distance(X, fitted, features),
-            "active_codes": active_codes(estimator, X),
+            "active_codes": active_codes(codes),
             "mse": mean_squared_error(X, estimator.reconstruct(X)),
-            "code_1nn": codes_1nn(estimator, X, y, X_ref, y_ref),
+            "code_1nn": codes_1nn(codes, y, estimator.transform(X_ref), y_ref),
         }
     if kind in ("autoencoder", "conv-autoencoder"):
         if hasattr(estimator, "reconstruct"):
@@ -238,7 +238,9 @@ def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None, features=None, seed=
             reconstructions = estimator.inverse_transform(estimator.transform(X))
         return {
             "mse": mean_squared_error(X, reconstructions),
-            "code_1nn": codes_1nn(estimator, X, y, X_ref, y_ref),
+            "code_1nn": codes_1nn(
+                estimator.transform(X), y, estimator.transform(X_ref), y_ref
+            ),
         }
     pred = estimator.predict(X)
     return {
