@@ -12,8 +12,10 @@ candidates named).
 autoencoder --sizes 1000 5000 54000 --no-test --output results
 
 The variational autoencoders are judged as the ``generation`` command judges
-them, too: the Frechet distance of as many samples from their prior as there
-are images in the scored split, to those images, in the features of a
+them, too: the Frechet distance of as many samples as there are images in the
+scored split (from their prior; ``frechet_fitted`` and ``frechet_mixture``:
+from the Gaussian and the mixture fitted to their codes), to those images, in
+the features of a
 ``FeedForwardClassifier`` trained (once per run) on the images the candidates
 are trained on at full size (the training part, or at test the whole training
 set).
@@ -217,16 +219,25 @@ def evaluate(kind, estimator, X, y, X_ref=None, y_ref=None, features=None, seed=
     """Validation or test figures: the negative ELBO, the Frechet distance of
     prior samples (in ``features``), MSE and codes' 1-NN, or accuracy and F1."""
     if kind in ("vae", "conv-vae"):
-        samples = estimator.sample(len(X), random_state=seed)
-        # The same decoder fed codes drawn from the Gaussian of the codes'
-        # posterior means instead of N(0, I): how much of the distance is the
-        # prior's mismatch with what the encoder uses, and how much the decoder.
-        fitted = estimator.sample(len(X), random_state=seed, distribution="fitted")
+        # 'frechet': prior samples, as every row since the first; the same
+        # decoder fed codes drawn from the Gaussian of the codes' posterior
+        # means, then from the mixture fitted to them (sample's default now;
+        # older rows lack it): how much of the distance is the prior's
+        # mismatch with the codes the encoder uses, and how much the decoder's.
         codes = estimator.transform(X)
+        frechet = {
+            name: frechet_distance(
+                X, estimator.sample(len(X), random_state=seed, distribution=d), features
+            )
+            for name, d in [
+                ("frechet", "prior"),
+                ("frechet_fitted", "fitted"),
+                ("frechet_mixture", "mixture"),
+            ]
+        }
         return {
             "neg_elbo": negative_elbo(estimator, X),
-            "frechet": frechet_distance(X, samples, features),
-            "frechet_fitted": frechet_distance(X, fitted, features),
+            **frechet,
             "active_codes": active_codes(codes),
             "mse": mean_squared_error(X, estimator.reconstruct(X)),
             "code_1nn": codes_1nn(codes, y, estimator.transform(X_ref), y_ref),
@@ -320,7 +331,7 @@ def main(argv=None, prog=None):
         results["candidates"] = {**old["candidates"], **results["candidates"]}
     columns = ["candidate", "params", "n_train", "split", "neg_elbo", "frechet"]
     if kind in ("vae", "conv-vae"):
-        columns += ["frechet_fitted", "active_codes"]
+        columns += ["frechet_fitted", "frechet_mixture", "active_codes"]
     columns += ["mse", "code_1nn"]
     columns += ["accuracy", "macro_f1", "epochs", "fit_s"]
 

@@ -123,7 +123,15 @@ class BaseAutoencoder(
             "that of the mean of the training data",
             "Lower learning_rate, train for more epochs, or scale the data",
         )
-        codes = codes.numpy()
+        return self._code_density(codes.numpy(), fitted)
+
+    def _code_density(self, codes, fitted):
+        """What ``sample`` draws from, fitted to the training codes.
+
+        ``codes`` (n_samples, n_components) are ``transform``'s of the training
+        data; the face returns the fitted attributes of their density (here
+        their Gaussian). The variational face adds a mixture.
+        """
         code_mean = codes.mean(axis=0)
         centered = codes - code_mean
         return {

@@ -16,7 +16,8 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     ELBO per value, the reconstruction loss plus ``beta`` times the KL
     divergence to the prior N(0, I) divided by the number of values.
     ``transform`` returns the posterior means, ``inverse_transform`` decodes
-    codes, :meth:`sample` decodes draws from the prior. Rows (n, h * w) and
+    codes, :meth:`sample` decodes draws from a Gaussian mixture fitted to the
+    training codes (``sample_mixture``), or from the prior. Rows (n, h * w) and
     image arrays (n, h, w) or (n, c, h, w) are both accepted.
 
     The defaults (the blocks of ``ConvAutoencoder()``: two 3 x 3
@@ -44,6 +45,12 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
 
     beta : float, default=1.0
         Weight of the KL term (a beta-VAE when it is not 1).
+
+    sample_mixture : int or None, default=10
+        Gaussians (full covariances) of the mixture fitted, after training,
+        to the training posterior means: :meth:`sample` draws from it, as
+        the codes the network learnt to decode lie there, not all over the
+        prior. None fits none and ``sample`` draws from the prior N(0, I).
 
     image_shape : (height, width), (channels, height, width) or 'auto', \
             default='auto'
@@ -231,6 +238,18 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     code_covariance_ : ndarray of shape (n_components, n_components)
         Their covariance (``sample(distribution='fitted')``).
 
+    code_mixture_weights_ : ndarray of shape (n_mixture,)
+        Weights of the Gaussians of that mixture (``n_mixture`` is
+        ``sample_mixture``, or the number of training images if fewer;
+        absent when ``sample_mixture=None``).
+
+    code_mixture_means_ : ndarray of shape (n_mixture, n_components)
+        Their means.
+
+    code_mixture_covariances_ : ndarray of shape (n_mixture, n_components, \
+            n_components)
+        Their covariances.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -265,6 +284,7 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
         n_components=16,
         *,
         beta=1.0,
+        sample_mixture=10,
         image_shape="auto",
         kernel_size=3,
         downsampling="pool",
@@ -331,3 +351,4 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
         self.callbacks = callbacks
         self.verbose = verbose
         self.beta = beta
+        self.sample_mixture = sample_mixture

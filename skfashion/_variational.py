@@ -12,9 +12,12 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     trick and minimises the negative ELBO, the reconstruction loss plus ``beta``
     times the KL divergence from q(z | x) to the prior N(0, I). Both terms are
     taken per pixel (the KL divided by the number of features), so that with
-    ``loss='bce'`` and ``beta=1`` this is the ELBO of a Bernoulli decoder. The
-    prior is what makes new codes meaningful: :meth:`sample` decodes draws
-    from N(0, I).
+    ``loss='bce'`` and ``beta=1`` this is the ELBO of a Bernoulli decoder. The KL
+    term pulls the codes towards the prior N(0, I), but the codes the encoder
+    uses do not fill it, and draws from where no training image went decode to
+    images unlike any: :meth:`sample` decodes draws from a Gaussian mixture
+    fitted to the training codes after training (``sample_mixture``), or from
+    the prior with ``distribution='prior'``.
 
     The face is that of :class:`Autoencoder`: ``transform`` returns the
     posterior means mu(x), ``inverse_transform`` decodes codes, ``score`` is the
@@ -36,6 +39,12 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
 
     beta : float, default=1.0
         Weight of the KL term (a beta-VAE when it is not 1).
+
+    sample_mixture : int or None, default=10
+        Gaussians (full covariances) of the mixture fitted, after training,
+        to the training posterior means: :meth:`sample` draws from it, as
+        the codes the network learnt to decode lie there, not all over the
+        prior. None fits none and ``sample`` draws from the prior N(0, I).
 
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
             default='relu'
@@ -186,6 +195,18 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     code_covariance_ : ndarray of shape (n_components, n_components)
         Their covariance.
 
+    code_mixture_weights_ : ndarray of shape (n_mixture,)
+        Weights of the Gaussians of that mixture (``n_mixture`` is
+        ``sample_mixture``, or the number of training images if fewer;
+        absent when ``sample_mixture=None``).
+
+    code_mixture_means_ : ndarray of shape (n_mixture, n_components)
+        Their means.
+
+    code_mixture_covariances_ : ndarray of shape (n_mixture, n_components, \
+            n_components)
+        Their covariances.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -217,6 +238,7 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
         n_components=16,
         *,
         beta=1.0,
+        sample_mixture=10,
         activation="relu",
         output_activation="auto",
         loss="auto",
@@ -271,3 +293,4 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
         self.callbacks = callbacks
         self.verbose = verbose
         self.beta = beta
+        self.sample_mixture = sample_mixture

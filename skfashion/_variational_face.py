@@ -3,31 +3,75 @@
 ``BaseVariationalAutoencoder`` is the autoencoder face (``BaseAutoencoder``)
 with a ``GaussianCode`` head on the family's encoder, the KL term of the
 ELBO in the loss (the net reads the ``log_var`` output that the module
-declares) and ``sample`` drawing from the prior N(0, I). It composes with any
-family: ``VariationalAutoencoder`` is this face on the fully connected one,
+declares) and ``sample`` drawing from a Gaussian mixture fitted to the
+training codes (or from the prior N(0, I)). It composes with any family:
+``VariationalAutoencoder`` is this face on the fully connected one,
 ``ConvVariationalAutoencoder`` on the convolutional one.
+
+Why a mixture: the codes a VAE uses (the aggregate posterior) are not N(0, I),
+whatever the KL term does, and prior codes that fall where no training code
+lies decode to images unlike any (Ghosh et al. 2020, "From variational to
+deterministic autoencoders", fit the mixture ex post, as here).
 """
 
-from numbers import Real
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_face import BaseAutoencoder
-from ._validation import Number
+from ._validation import Number, check_n_samples
 
 
 class BaseVariationalAutoencoder(BaseAutoencoder):
-    """The variational face, whatever the network (``beta`` and the prior)."""
+    """The variational face, whatever the network (``beta``, the prior and the
+    codes' mixture)."""
 
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
         "beta": [Number(Real, 0, None, closed="left")],
+        "sample_mixture": [Number(Integral, 1, None, closed="left"), None],
     }
     _code = "gaussian"
 
     def _net_kwargs(self, fitted):
         return {**super()._net_kwargs(fitted), "beta": self.beta}
 
-    def sample(self, n_samples=1, *, random_state=None, distribution="prior"):
-        """Generate new data by decoding codes drawn from the prior N(0, I).
+    def _code_density(self, codes, fitted):
+        density = super()._code_density(codes, fitted)
+        if self.sample_mixture is None:
+            return density
+        if len(codes) < 2:  # GaussianMixture needs two; one point, its own
+            return {
+                **density,
+                "code_mixture_weights_": np.ones(1),
+                "code_mixture_means_": codes.astype(np.float64),
+                "code_mixture_covariances_": np.eye(codes.shape[1])[None] * 1e-6,
+            }
+        # As many Gaussians as asked, or as there are codes (a tiny fit). Full
+        # covariances: the codes of a class are correlated. A mixture that
+        # stops before it converges is still a density to draw from.
+        mixture = GaussianMixture(
+            min(self.sample_mixture, len(codes)),
+            covariance_type="full",
+            random_state=fitted["runtime_"].seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mixture.fit(codes)
+        return {
+            **density,
+            "code_mixture_weights_": mixture.weights_,
+            "code_mixture_means_": mixture.means_,
+            "code_mixture_covariances_": mixture.covariances_,
+        }
+
+    def sample(self, n_samples=1, *, random_state=None, distribution="auto"):
+        """Generate new data by decoding random codes.
 
         Parameters
         ----------
@@ -37,11 +81,15 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
         random_state : int, RandomState instance or None, default=None
             Seeds the draw of the codes.
 
-        distribution : {'prior', 'standard', 'fitted'}, default='prior'
+        distribution : {'auto', 'mixture', 'prior', 'standard', 'fitted'}, \
+                default='auto'
+            'mixture' draws from the Gaussian mixture fitted to the training
+            posterior means (``code_mixture_*_``, ``sample_mixture`` Gaussians);
             'prior' (or its synonym 'standard', as in
-            :meth:`Autoencoder.sample`) draws from N(0, I), the distribution
-            the KL term pulls the codes towards; 'fitted' from the Gaussian
-            fitted to the training posterior means.
+            :meth:`Autoencoder.sample`) from N(0, I), the distribution the KL
+            term pulls the codes towards; 'fitted' from the one Gaussian fitted
+            to the training posterior means. 'auto' is 'mixture' when the fit
+            made one (``sample_mixture`` not None), else 'prior'.
 
         Returns
         -------
@@ -49,13 +97,36 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
             Decoded samples, in the network's precision (float32, or float64
             under ``precision='float64'``).
         """
-        if distribution not in ("prior", "standard", "fitted"):
+        choices = ("auto", "mixture", "prior", "standard", "fitted")
+        if distribution not in choices:
             raise ValueError(
-                "distribution must be 'prior', 'standard' or 'fitted', got "
-                f"{distribution!r}."
+                f"distribution must be one of {', '.join(map(repr, choices))}, "
+                f"got {distribution!r}."
             )
-        return super().sample(
-            n_samples,
-            random_state=random_state,
-            distribution="fitted" if distribution == "fitted" else "standard",
+        check_is_fitted(self)
+        has_mixture = hasattr(self, "code_mixture_weights_")
+        if distribution == "auto":
+            distribution = "mixture" if has_mixture else "prior"
+        if distribution != "mixture":
+            return super().sample(
+                n_samples,
+                random_state=random_state,
+                distribution="fitted" if distribution == "fitted" else "standard",
+            )
+        if not has_mixture:
+            raise ValueError(
+                "This model was fitted with sample_mixture=None, so it has no "
+                "mixture to draw from: refit with sample_mixture=10 (say), or "
+                "use distribution='prior'."
+            )
+        n_samples = check_n_samples(n_samples)
+        rng = check_random_state(random_state)
+        weights = self.code_mixture_weights_
+        # (k, d, d): each Gaussian's Cholesky factor, code = mean + L @ noise
+        factors = np.linalg.cholesky(self.code_mixture_covariances_)
+        component = rng.choice(len(weights), size=n_samples, p=weights / weights.sum())
+        noise = rng.standard_normal((n_samples, factors.shape[1]))
+        codes = self.code_mixture_means_[component] + np.einsum(
+            "nij,nj->ni", factors[component], noise
         )
+        return self.inverse_transform(codes)

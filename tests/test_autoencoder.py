@@ -15,6 +15,7 @@ from skorch.exceptions import DeviceWarning
 from skfashion import Autoencoder, VariationalAutoencoder
 from skfashion._runtime import available_cores, resolve_device
 from skfashion.datasets import load_mnist_sample
+from skfashion.metrics import frechet_distance
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +285,52 @@ def test_variational_autoencoder_samples_from_the_prior(data):
     X = data[0][:300]
     vae = VariationalAutoencoder((32,), 4, max_epochs=3, random_state=0).fit(X)
     assert vae.transform(X).shape == (300, 4)
-    new = vae.sample(6, random_state=0)
+    new = vae.sample(6, random_state=0, distribution="prior")
     assert new.shape == (6, 784)
     codes = np.random.RandomState(0).standard_normal((6, 4)).astype(np.float32)
     np.testing.assert_array_equal(new, vae.inverse_transform(codes))
+
+
+def test_vae_samples_from_the_mixture_of_its_codes_look_like_the_data(data):
+    # Prior codes fall where the encoder put no training image; the mixture
+    # fitted to the codes does not (Ghosh et al. 2020): on real images its
+    # samples are far closer to held-out ones, in pixels.
+    X, _, X_test, _ = data
+    vae = VariationalAutoencoder((128,), max_epochs=8, random_state=0).fit(X)
+    k = vae.sample_mixture
+    assert vae.code_mixture_weights_.shape == (k,)
+    assert vae.code_mixture_means_.shape == (k, vae.n_components)
+    assert vae.code_mixture_covariances_.shape == (
+        k,
+        vae.n_components,
+        vae.n_components,
+    )
+    assert vae.code_mixture_weights_.sum() == pytest.approx(1)
+    n = len(X_test)
+    mixture = vae.sample(n, random_state=0)
+    np.testing.assert_array_equal(
+        mixture, vae.sample(n, random_state=0, distribution="mixture")
+    )
+    prior = vae.sample(n, random_state=0, distribution="prior")
+    assert frechet_distance(X_test, mixture) < 0.6 * frechet_distance(X_test, prior)
+
+
+def test_vae_without_a_mixture_samples_from_the_prior_and_says_so(data):
+    X = data[0][:200]
+    vae = VariationalAutoencoder((16,), 4, max_epochs=1, random_state=0)
+    vae.fit(X)
+    assert hasattr(vae, "code_mixture_means_")
+    vae.set_params(sample_mixture=None).fit(X)  # a refit drops the old mixture
+    assert not hasattr(vae, "code_mixture_means_")
+    np.testing.assert_array_equal(
+        vae.sample(3, random_state=0),
+        vae.sample(3, random_state=0, distribution="prior"),
+    )
+    with pytest.raises(ValueError, match="sample_mixture=None.*refit"):
+        vae.sample(3, distribution="mixture")
+    with pytest.raises(ValueError, match="distribution must be one of"):
+        vae.sample(3, distribution="gmm")
+    # A single training image is a mixture of one, not an error.
+    one = VariationalAutoencoder((16,), 4, max_epochs=1, random_state=0).fit(X[:1])
+    assert one.code_mixture_weights_.tolist() == [1.0]
+    assert one.sample(2, random_state=0).shape == (2, 784)

@@ -232,10 +232,15 @@ def test_generation(tmp_path):
     run("generation", tmp_path, "--dataset", "fashion-mnist")
     results = json.loads((tmp_path / "generation_fashion-mnist.json").read_text())
     distances = [r["Frechet distance (classifier features)"] for r in results["rows"]]
-    assert len(distances) == 6 and all(d >= 0 for d in distances)
+    assert len(distances) == 8 and all(d >= 0 for d in distances)
     assert distances[0] < min(distances[1:])  # real images are closest
-    assert results["rows"][4]["images"] == "conv autoencoder, fitted Gaussian"
-    assert results["rows"][5]["images"] == "conv VAE, prior N(0, I)"
+    labels = [r["images"] for r in results["rows"]]
+    assert labels[1:3] == ["VAE, prior N(0, I)", "VAE, mixture of its codes"]
+    assert labels[5:] == [
+        "conv autoencoder, fitted Gaussian",
+        "conv VAE, prior N(0, I)",
+        "conv VAE, mixture of its codes",
+    ]
     assert set(results["fit_seconds"]) == {
         "classifier",
         "vae",

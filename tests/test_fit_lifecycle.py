@@ -265,7 +265,7 @@ def test_sample_needs_a_positive_count_and_the_vae_takes_standard(data):
     vae = VariationalAutoencoder((16,), 4, max_epochs=2, random_state=0).fit(X)
     np.testing.assert_array_equal(
         vae.sample(3, random_state=0, distribution="standard"),
-        vae.sample(3, random_state=0),
+        vae.sample(3, random_state=0, distribution="prior"),
     )
 
 

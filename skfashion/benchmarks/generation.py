@@ -5,14 +5,16 @@ space (its last hidden layer), as Inception does for the FID. In it, the
 distance to the official test images of:
 
 (a) as many real training images (the floor: what real data scores);
-(b) samples of a ``VariationalAutoencoder`` (decoded draws from its prior);
+(b) samples of a ``VariationalAutoencoder``: decoded draws from its prior, and
+    from the Gaussian mixture fitted to its training codes (its default);
 (c) samples of the seeds' 784-256-64 ``Autoencoder`` from a Gaussian fitted to
     its training codes;
 (d) the seeds' method: the same autoencoder decoding N(0, I) draws;
 (e) samples of a ``ConvAutoencoder`` (64 numbers, its defaults) from a
     Gaussian fitted to its training codes;
 (f) samples of a ``ConvVariationalAutoencoder`` (its defaults) from its prior
-    (``--no-conv`` leaves both convolutional ones out).
+    and from its codes' mixture (``--no-conv`` leaves both convolutional ones
+    out).
 
     python -m skfashion generation --dataset fashion-mnist --output results
 
@@ -126,7 +128,14 @@ def generators(args, n, common):
             VariationalAutoencoder(
                 max_epochs=args.epochs, lr_schedule=None, batch_size=128, **common
             ),
-            {"VAE, prior N(0, I)": lambda m: m.sample(n, random_state=seed)},
+            {
+                "VAE, prior N(0, I)": lambda m: m.sample(
+                    n, random_state=seed, distribution="prior"
+                ),
+                "VAE, mixture of its codes": lambda m: m.sample(
+                    n, random_state=seed, distribution="mixture"
+                ),
+            },
         ),
         (
             "autoencoder",  # the seeds' 784-256-64, trained as they did
@@ -165,7 +174,14 @@ def generators(args, n, common):
                 ConvVariationalAutoencoder(
                     **common, **({"max_epochs": args.epochs} if args.quick else {})
                 ),
-                {"conv VAE, prior N(0, I)": lambda m: m.sample(n, random_state=seed)},
+                {
+                    "conv VAE, prior N(0, I)": lambda m: m.sample(
+                        n, random_state=seed, distribution="prior"
+                    ),
+                    "conv VAE, mixture of its codes": lambda m: m.sample(
+                        n, random_state=seed, distribution="mixture"
+                    ),
+                },
             ),
         ]
     return gens
