@@ -63,7 +63,7 @@ def test_defaults(estimator, tmp_path):
             assert row["frechet"] > 0 and row["neg_elbo"] > 0
             # the same decoder on the codes' fitted Gaussian, and the codes used
             assert row["frechet_fitted"] > 0 and 0 <= row["active_codes"] <= 16
-            assert row["frechet_mixture"] > 0
+            assert row["frechet_mixture"] > 0 and 0.3 < row["nearer_seen"] < 3
             assert isinstance(row["active_codes"], int)
     md = (tmp_path / f"{name}.md").read_text()
     assert md.count("| validation |") == 4 and "| test |" in md
