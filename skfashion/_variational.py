@@ -17,7 +17,10 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     uses do not fill it, and draws from where no training image went decode to
     images unlike any: :meth:`sample` decodes draws from a Gaussian mixture
     fitted to the training codes after training (``sample_mixture``), or from
-    the prior with ``distribution='prior'``.
+    the prior with ``distribution='prior'``. On the validation splits of
+    Fashion-MNIST and MNIST (5,000 and 54,000 training images) the mixture's
+    samples land 3.7 to 7.3 times nearer the images than prior draws, by the
+    Frechet distance in a classifier's features (benchmarks/README.md).
 
     The face is that of :class:`Autoencoder`: ``transform`` returns the
     posterior means mu(x), ``inverse_transform`` decodes codes, ``score`` is the
