@@ -32,10 +32,9 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     reconstructions (MSE 0.0113 against 0.0142) and codes (1-NN 86.2%
     against 79.7%), prior samples further from the images (Frechet distance
     6.7 against 2.9). Drawn from the mixture fitted to their codes (the
-    default), the two VAEs' samples land about as near the images (on the
-    test sets, 1.15 against 1.16 on Fashion-MNIST, 0.67 against 0.57 on
-    MNIST), the fully connected one in a fifth of the time: for generating
-    images it is the cheaper choice.
+    default), its samples land nearer the images than the fully connected
+    VAE's (on the test sets, 0.64 against 0.87 on Fashion-MNIST, 0.23
+    against 0.31 on MNIST), at five to seven times its fit time.
 
     Parameters
     ----------
@@ -49,11 +48,15 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     beta : float, default=1.0
         Weight of the KL term (a beta-VAE when it is not 1).
 
-    sample_mixture : int or None, default=10
+    sample_mixture : int or None, default=30
         Gaussians (full covariances) of the mixture fitted, after training,
         to the training posterior means: :meth:`sample` draws from it, as
         the codes the network learnt to decode lie there, not all over the
         prior. None fits none and ``sample`` draws from the prior N(0, I).
+        30 was chosen on validation splits of both data sets at 5,000 and
+        54,000 images against 10 and 100: more Gaussians bring the samples
+        nearer the images, 100 at the cost of samples nearer the training
+        images than new ones at 5,000 and of ~40 s more a fit at 54,000.
 
     image_shape : (height, width), (channels, height, width) or 'auto', \
             default='auto'
@@ -287,7 +290,7 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
         n_components=16,
         *,
         beta=1.0,
-        sample_mixture=10,
+        sample_mixture=30,
         image_shape="auto",
         kernel_size=3,
         downsampling="pool",

@@ -19,8 +19,9 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     fitted to the training codes after training (``sample_mixture``), or from
     the prior with ``distribution='prior'``. On the validation splits of
     Fashion-MNIST and MNIST (5,000 and 54,000 training images) the mixture's
-    samples land 3.7 to 7.3 times nearer the images than prior draws, by the
-    Frechet distance in a classifier's features (benchmarks/README.md).
+    samples (30 Gaussians) land 4.3 to 17 times nearer the images than prior
+    draws, by the Frechet distance in a classifier's features
+    (benchmarks/README.md).
 
     The face is that of :class:`Autoencoder`: ``transform`` returns the
     posterior means mu(x), ``inverse_transform`` decodes codes, ``score`` is the
@@ -43,11 +44,15 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     beta : float, default=1.0
         Weight of the KL term (a beta-VAE when it is not 1).
 
-    sample_mixture : int or None, default=10
+    sample_mixture : int or None, default=30
         Gaussians (full covariances) of the mixture fitted, after training,
         to the training posterior means: :meth:`sample` draws from it, as
         the codes the network learnt to decode lie there, not all over the
         prior. None fits none and ``sample`` draws from the prior N(0, I).
+        30 was chosen on validation splits of both data sets at 5,000 and
+        54,000 images against 10 and 100: more Gaussians bring the samples
+        nearer the images, 100 at the cost of samples nearer the training
+        images than new ones at 5,000 and of ~40 s more a fit at 54,000.
 
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
             default='relu'
@@ -241,7 +246,7 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
         n_components=16,
         *,
         beta=1.0,
-        sample_mixture=10,
+        sample_mixture=30,
         activation="relu",
         output_activation="auto",
         loss="auto",

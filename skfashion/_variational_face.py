@@ -116,7 +116,7 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
         if not has_mixture:
             raise ValueError(
                 "This model was fitted with sample_mixture=None, so it has no "
-                "mixture to draw from: refit with sample_mixture=10 (say), or "
+                "mixture to draw from: refit with sample_mixture=30 (the default), or "
                 "use distribution='prior'."
             )
         n_samples = check_n_samples(n_samples)
