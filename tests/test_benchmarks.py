@@ -303,6 +303,13 @@ _STOPPED = {
 }
 
 
+def _sigint_as_a_terminal_sends_it():
+    # A shell without job control starts background jobs with SIGINT ignored,
+    # and Python then never raises KeyboardInterrupt: give the child the
+    # default, whoever started pytest.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_ctrl_c_keeps_the_finished_rows(command, tmp_path):
     # Ctrl-C stops the command; the rows it finished are on disk, marked
@@ -317,6 +324,7 @@ def test_ctrl_c_keeps_the_finished_rows(command, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_as_a_terminal_sends_it if os.name == "posix" else None,
     )
     for line in process.stdout:
         if line.startswith(after):
