@@ -5,9 +5,10 @@ Build (warnings are errors, the gallery pages from the examples' sources):
     pip install -e ".[docs]"
     python -m sphinx -W -b html docs docs/_build/html
 
-The gallery's scripts run when ``SKFASHION_GALLERY=1`` is set (a few minutes
-on the bundled samples); their figures go into the build, never into the
-repository. To look at the build as a reader does, headless Chromium (the
+The gallery's scripts run as the site is built (a few minutes on the bundled
+samples), so that every example's page shows its figures; their figures go
+into the build, never into the repository. ``SKFASHION_GALLERY=0`` skips them
+for a quick look at the text (the gallery's pages then lack their figures). To look at the build as a reader does, headless Chromium (the
 distribution's ``chromium`` package) screenshots a page::
 
     chromium --headless --no-sandbox --window-size=1280,1600 \
@@ -51,10 +52,10 @@ html_theme_options = {
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    # render_figures.py writes the README's images; it is not an example.
+    # render_figures.py saves the examples' figures; it is not an example.
     "ignore_pattern": r"render_figures\.py",
     "filename_pattern": r"/plot_",
-    "plot_gallery": os.environ.get("SKFASHION_GALLERY", "0") == "1",
+    "plot_gallery": os.environ.get("SKFASHION_GALLERY", "1") != "0",
     "download_all_examples": False,
     "reference_url": {"skfashion": None},
     "matplotlib_animations": False,

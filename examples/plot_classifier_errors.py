@@ -19,6 +19,7 @@ from skfashion.plotting import (
     ClassDistributionDisplay,
     LearningCurveDisplay,
     MisclassifiedDisplay,
+    show_figures,
 )
 
 train = load_fashion_mnist_sample()
@@ -47,4 +48,4 @@ fig.tight_layout()
 
 # %%
 MisclassifiedDisplay.from_estimator(clf, test.data, test.target, target_names=names)
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 
 from skfashion import ConvClassifier, FeedForwardClassifier
 from skfashion.datasets import load_fashion_mnist_sample
-from skfashion.plotting import LearningCurveDisplay
+from skfashion.plotting import LearningCurveDisplay, show_figures
 
 train = load_fashion_mnist_sample()
 test = load_fashion_mnist_sample(subset="test")
@@ -45,4 +45,4 @@ axes[0].set_title("ConvClassifier")
 LearningCurveDisplay.from_estimator(dense, ax=axes[1])
 axes[1].set_title("FeedForwardClassifier")
 fig.tight_layout()
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

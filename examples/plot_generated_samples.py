@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 
 from skfashion import Autoencoder, VariationalAutoencoder
 from skfashion.datasets import load_mnist_sample
-from skfashion.plotting import SamplesDisplay
+from skfashion.plotting import SamplesDisplay, show_figures
 
 X, _ = load_mnist_sample(return_X_y=True)
 ae = Autoencoder((256,), 16, max_epochs=30, random_state=0).fit(X)
@@ -34,4 +34,4 @@ SamplesDisplay.from_estimator(
     vae, 16, random_state=0, distribution="mixture", ax=axes[3]
 )
 fig.tight_layout()
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

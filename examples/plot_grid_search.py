@@ -9,14 +9,13 @@ test set is used once, for the best configuration.
 """
 
 # %%
-import matplotlib.pyplot as plt
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from skfashion import Autoencoder
 from skfashion.datasets import load_mnist_sample
-from skfashion.plotting import SearchLandscapeDisplay
+from skfashion.plotting import SearchLandscapeDisplay, show_figures
 
 X, y = load_mnist_sample(return_X_y=True)
 X_test, y_test = load_mnist_sample(subset="test", return_X_y=True)
@@ -39,4 +38,4 @@ print(f"test accuracy of the best: {search.score(X_test, y_test):.3f}")
 SearchLandscapeDisplay.from_search(
     search, x="ae__learning_rate", y="ae__n_components", title="cv accuracy of 3-NN"
 )
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

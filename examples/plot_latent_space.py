@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 
 from skfashion import Autoencoder
 from skfashion.datasets import load_fashion_mnist_sample
-from skfashion.plotting import LatentSpaceDisplay
+from skfashion.plotting import LatentSpaceDisplay, show_figures
 
 train = load_fashion_mnist_sample()
 test = load_fashion_mnist_sample(subset="test")
@@ -32,4 +32,4 @@ for ax, method in zip(axes, ["pca", "tsne"]):
         ax=ax,
     )
 fig.tight_layout()
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 
 from skfashion import Autoencoder
 from skfashion.datasets import load_fashion_mnist_sample
+from skfashion.plotting import show_figures
 from skfashion.timing import time_pipeline
 
 X, y = load_fashion_mnist_sample(return_X_y=True)
@@ -62,4 +63,4 @@ ax.set_yticks(range(len(timings)), list(timings))
 ax.set_xlabel("seconds (blue: training, orange: test)")
 ax.set_title("1-NN test accuracy and time")
 fig.tight_layout()
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

@@ -16,7 +16,7 @@ from sklearn.decomposition import PCA
 
 from skfashion import Autoencoder
 from skfashion.datasets import load_fashion_mnist_sample
-from skfashion.plotting import LearningCurveDisplay, ReconstructionDisplay
+from skfashion.plotting import LearningCurveDisplay, ReconstructionDisplay, show_figures
 
 X, _ = load_fashion_mnist_sample(return_X_y=True)
 X_test, _ = load_fashion_mnist_sample(subset="test", return_X_y=True)
@@ -54,4 +54,4 @@ fig.tight_layout()
 
 # %%
 LearningCurveDisplay.from_estimator(ae)
-plt.show()
+show_figures()  # a window, or PNG files where there is no display

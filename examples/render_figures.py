@@ -1,44 +1,54 @@
-"""Run every gallery example and save its figures as PNG into examples/images/.
+"""Run gallery examples and save their figures as PNG files.
 
-    python examples/render_figures.py [plot_reconstructions.py ...]
+    python examples/render_figures.py [--output DIR] [plot_reconstructions.py ...]
 
-The README shows some of these images; this is the command that makes them.
+The figures go into ``build/figures/`` (not tracked by git) unless
+``--output`` names another folder; ``--output examples/images`` refreshes the
+images that the README shows, on purpose.
 """
 
+import argparse
 import glob
 import os
 import runpy
-import sys
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import skfashion.plotting  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUTPUT = os.path.join(os.path.dirname(HERE), "build", "figures")
 
 
 def run_example(path):
-    """Run one example with plt.show() a no-op; return the figures it made."""
+    """Run one example, showing and saving nothing; return the figures it made."""
     plt.close("all")
-    show = plt.show
+    show, show_figures = plt.show, skfashion.plotting.show_figures
     plt.show = lambda *args, **kwargs: None
+    skfashion.plotting.show_figures = lambda *args, **kwargs: []
     try:
         runpy.run_path(path, run_name="__main__")
     finally:
-        plt.show = show
+        plt.show, skfashion.plotting.show_figures = show, show_figures
     return [plt.figure(n) for n in plt.get_fignums()]
 
 
-def main(names):
-    paths = [os.path.join(HERE, n) for n in names] or sorted(
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("names", nargs="*", help="examples to run (default: all)")
+    p.add_argument("--output", default=DEFAULT_OUTPUT, help="folder for the PNGs")
+    args = p.parse_args(argv)
+    paths = [os.path.join(HERE, n) for n in args.names] or sorted(
         glob.glob(os.path.join(HERE, "plot_*.py"))
     )
-    os.makedirs(os.path.join(HERE, "images"), exist_ok=True)
+    os.makedirs(args.output, exist_ok=True)
     for path in paths:
         stem = os.path.splitext(os.path.basename(path))[0]
         for i, figure in enumerate(run_example(path), start=1):
-            out = os.path.join(HERE, "images", f"{stem}_{i}.png")
+            out = os.path.join(args.output, f"{stem}_{i}.png")
             figure.savefig(out + ".part.png", dpi=90, bbox_inches="tight")
             os.replace(out + ".part.png", out)
             print(out)
@@ -46,4 +56,4 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -7,7 +7,7 @@ from ._conv_classifier import ConvClassifier
 from ._conv_variational import ConvVariationalAutoencoder
 from ._variational import VariationalAutoencoder
 
-__version__ = "0.2.0.dev0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Autoencoder",

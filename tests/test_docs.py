@@ -103,3 +103,24 @@ def test_every_public_name_has_a_page(site):
         ]
     missing = [n for n in names if not (site / "generated" / f"{n}.html").exists()]
     assert not missing
+
+
+def test_every_gallery_page_shows_its_figures(site):
+    # The default build runs the examples: each page embeds the figures it drew
+    # (sphinx-gallery's sphx_glr_<example>_NNN.png), none a placeholder.
+    examples = sorted((DOCS.parent / "examples").glob("plot_*.py"))
+    assert examples
+    bare = []
+    for example in examples:
+        page = site / "auto_examples" / f"{example.stem}.html"
+        images = [
+            link
+            for tag, link in _parse(page).links
+            if tag == "img" and f"sphx_glr_{example.stem}_" in link
+        ]
+        if not images:
+            bare.append(example.name)
+    assert not bare, f"gallery pages without figures: {bare}"
+    thumbnails = (site / "_images").glob("sphx_glr_*_thumb.png")
+    placeholders = [p.name for p in thumbnails if "no_image" in p.name]
+    assert not placeholders, placeholders

@@ -13,6 +13,7 @@ with ``display_labels``.
 from ._curves import ClassDistributionDisplay, LatentSpaceDisplay, LearningCurveDisplay
 from ._images import MisclassifiedDisplay, ReconstructionDisplay, SamplesDisplay
 from ._search import SearchLandscapeDisplay
+from ._show import show_figures
 
 __all__ = [
     "ClassDistributionDisplay",
@@ -22,4 +23,5 @@ __all__ = [
     "ReconstructionDisplay",
     "SamplesDisplay",
     "SearchLandscapeDisplay",
+    "show_figures",
 ]
