@@ -286,6 +286,28 @@ def test_base_url_and_the_mirror_variable_take_recompressed_copies(
         fetch_mnist(data_home=tmp_path / "c", base_url=tiny_mnist.url)
 
 
+def test_base_url_and_the_mirror_variable_take_a_plain_folder(
+    tiny_mnist, tmp_path, monkeypatch
+):
+    # a folder as a str, as a pathlib.Path, and relative: no file:// needed
+    local = tmp_path / "copy" / "mnist"
+    local.mkdir(parents=True)
+    for name, archive in tiny_mnist.files.items():
+        (local / name).write_bytes(archive)
+    tiny_mnist.files.clear()  # the publishers' mirrors have nothing now
+    assert fetch_mnist(data_home=tmp_path / "a", base_url=local).data.shape[0] == 5
+    assert fetch_mnist(data_home=tmp_path / "b", base_url=str(local)).data.shape[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SKFASHION_MIRROR", "copy")
+    X, _ = fetch_mnist(data_home=tmp_path / "c", subset="test", return_X_y=True)
+    assert X.shape == (3, 784)
+    monkeypatch.setenv("SKFASHION_MIRROR", str(tmp_path / "copy"))
+    X, _ = fetch_mnist(data_home=tmp_path / "d", subset="test", return_X_y=True)
+    assert X.shape == (3, 784)
+    with pytest.raises(OSError, match="Could not download"):
+        fetch_mnist(data_home=tmp_path / "e", base_url=tmp_path / "no-such-folder")
+
+
 def test_a_killed_download_leaves_no_part_file_for_long(tiny_mnist, tmp_path):
     folder = tmp_path / "mnist"
     folder.mkdir()

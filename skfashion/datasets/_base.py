@@ -210,7 +210,7 @@ def _load(dataset, read, *, subset, return_X_y, as_frame, normalize, descr_note=
 
 _FETCH_PARAMS = {
     "data_home": [str, os.PathLike, None],
-    "base_url": [str, None],
+    "base_url": [str, os.PathLike, None],
     "subset": [_SUBSETS],
     "download_if_missing": ["boolean"],
     "return_X_y": ["boolean"],
@@ -284,11 +284,13 @@ def fetch_mnist(
     download_if_missing : bool, default=True
         Download missing files instead of raising an ``OSError``.
 
-    base_url : str, default=None
+    base_url : str or path-like, default=None
         URL of a folder that holds the four files (a university mirror, or
-        ``file:///path/`` for a local copy), tried instead of the publishers'
-        mirrors. None: the ``SKFASHION_MIRROR`` environment variable, a folder
-        laid out like the data home (one subfolder per data set), if set.
+        ``file:///path/`` for a local copy), or that folder itself (a path
+        or ``pathlib.Path``), tried instead of the publishers' mirrors.
+        None: the ``SKFASHION_MIRROR`` environment variable (a URL or a
+        plain folder), laid out like the data home (one subfolder per data
+        set), if set.
         Whatever the source, a file is kept only if its decompressed content
         has the canonical SHA-256.
 
@@ -372,11 +374,13 @@ def fetch_fashion_mnist(
     download_if_missing : bool, default=True
         Download missing files instead of raising an ``OSError``.
 
-    base_url : str, default=None
+    base_url : str or path-like, default=None
         URL of a folder that holds the four files (a university mirror, or
-        ``file:///path/`` for a local copy), tried instead of the publishers'
-        mirrors. None: the ``SKFASHION_MIRROR`` environment variable, a folder
-        laid out like the data home (one subfolder per data set), if set.
+        ``file:///path/`` for a local copy), or that folder itself (a path
+        or ``pathlib.Path``), tried instead of the publishers' mirrors.
+        None: the ``SKFASHION_MIRROR`` environment variable (a URL or a
+        plain folder), laid out like the data home (one subfolder per data
+        set), if set.
         Whatever the source, a file is kept only if its decompressed content
         has the canonical SHA-256.
 

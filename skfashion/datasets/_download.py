@@ -11,6 +11,8 @@ import gzip
 import hashlib
 import http.client
 import os
+import pathlib
+import re
 import time
 import urllib.request
 
@@ -48,10 +50,27 @@ def _mirrors(dataset, base_url):
     URL that urllib opens works, ``file://`` too (a local copy).
     """
     if base_url is None and os.environ.get(MIRROR_ENV):
-        base_url = os.environ[MIRROR_ENV].rstrip("/") + "/" + dataset.name
+        base_url = _as_url(os.environ[MIRROR_ENV]).rstrip("/") + "/" + dataset.name
     if base_url is None:
         return dataset.mirrors
-    return (os.fspath(base_url).rstrip("/") + "/",)
+    return (_as_url(base_url).rstrip("/") + "/",)
+
+
+def _as_url(location):
+    """A URL for ``location``: a URL as it is, a folder (str or path) as file://.
+
+    A plain folder (``/srv/mnist``, ``C:\\data``, a ``pathlib.Path``) is
+    named by its absolute ``file://`` URL, so that urllib opens it.
+    """
+    location = os.fspath(location)
+    if isinstance(location, bytes):
+        location = os.fsdecode(location)
+    # a scheme of two letters or more: 'C:' is a Windows drive, not a scheme
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", location) or location.startswith(
+        "file:"
+    ):
+        return location
+    return pathlib.Path(location).expanduser().resolve().as_uri()
 
 
 def _download(dataset, datafile, path, base_url=None):
