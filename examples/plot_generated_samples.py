@@ -4,7 +4,7 @@ Generated samples: autoencoder and VAE
 ==================================================
 
 Decoding random codes. An autoencoder's codes are not distributed as N(0, I),
-so decoding such draws (as the seeds did) gives blurry, samey images; drawing
+so decoding such draws (as course code often does) gives blurry, samey images; drawing
 from a Gaussian fitted to the training codes does better. A
 :class:`~skfashion.VariationalAutoencoder` is trained so that its codes stay
 near its prior N(0, I), but they do not fill it: its ``sample`` draws from a

@@ -17,11 +17,11 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
     rate annealed over the run (cosine) and ``batch_size='auto'`` (about 100
     steps an epoch on small data, 128 from 12,800 samples on). They were
     chosen on validation splits of Fashion-MNIST and MNIST with 1,000, 5,000
-    and 54,000 training images (see the README): the schedule stretches with
-    ``max_epochs``, so more epochs never train worse. With the default
-    ``output_activation='auto'`` they work on any numeric data. The seeds'
-    networks are reached by parameters alone (all Adam 1e-3, batches of 128,
-    no schedule, sigmoid output, decoder mirrored):
+    and 54,000 training images (``benchmarks/README.md``): the schedule
+    stretches with ``max_epochs``, so more epochs never train worse. With the
+    default ``output_activation='auto'`` they work on any numeric data. The
+    classic course networks are reached by parameters alone (all Adam 1e-3,
+    batches of 128, no schedule, sigmoid output, decoder mirrored):
 
     - 784-256-64, Fashion-MNIST, 20 epochs (test MSE 0.0066):
       ``Autoencoder((256,), 64, learning_rate=1e-3, lr_schedule=None,

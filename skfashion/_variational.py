@@ -30,8 +30,8 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
 
     The defaults (784-512-256-16, Adam 1e-3, 30 epochs, the rate annealed over
     the run and ``batch_size='auto'``) were chosen by the validation ELBO on
-    Fashion-MNIST with 1,000, 5,000 and 54,000 training images (see the
-    README).
+    Fashion-MNIST with 1,000, 5,000 and 54,000 training images
+    (``benchmarks/README.md``).
 
     Parameters
     ----------

@@ -125,3 +125,33 @@ def test_the_readme_quick_start_runs_on_the_bundled_sample(tmp_path):
     assert result.returncode == 0, result.stderr
     assert re.search(r"1-NN on 64-number codes: 0\.\d{3}", result.stdout)
     assert "train_loss" in result.stdout  # the epochs' table: progress
+
+
+@pytest.mark.slow
+def test_the_readme_full_data_quick_start(tmp_path, full_data_home):
+    """The README's second Python block on the full data: progress and a score."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    with open(readme, encoding="utf-8") as f:
+        first, second = re.findall(r"```python\n(.*?)```", f.read(), re.S)[:2]
+    assert "fetch_fashion_mnist" in second and "verbose=1" in second
+    imports = "\n".join(
+        line for line in first.splitlines() if line.startswith(("from ", "import "))
+    )
+    env = {**os.environ, "SKFASHION_DATA": str(full_data_home)}
+    result = subprocess.run(
+        [sys.executable, "-c", imports + "\n" + second],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    score = re.search(r"1-NN on 64-number codes: (0\.\d{4})", result.stdout)
+    assert score and float(score.group(1)) > 0.85, result.stdout[-500:]
+    assert "train_loss" in result.stdout  # the epochs' table: progress
