@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._base import BaseNeuralEstimator
 from ._compat import StrOptions, _check_sample_weight, _fit_context
 from ._net import AutoencoderNet, reconstruction_loss
+from ._state import array, one_of
 from ._validation import Number, _as_tensor_ready, check_n_samples, fit_weights
 
 
@@ -106,6 +107,25 @@ class BaseAutoencoder(
         return dict(
             loss=fitted["loss_"], l1_activity=self.l1_activity, noise=self.noise
         )
+
+    def _fitted_spec(self):
+        required, optional = super()._fitted_spec()
+        required = {
+            **required,
+            "output_activation_": one_of("sigmoid", "identity"),
+            "loss_": one_of("mse", "bce"),
+            "code_mean_": array("f", 1),
+            "code_covariance_": array("f", 2),
+        }
+        return required, optional
+
+    def _fitted_agree(self, fitted):
+        n = self.n_components
+        return [
+            *super()._fitted_agree(fitted),
+            ("code_mean_", fitted["code_mean_"].shape == (n,)),
+            ("code_covariance_", fitted["code_covariance_"].shape == (n, n)),
+        ]
 
     def _fitted_after_training(self, net, X, y, fitted):
         # One pass over the training data gives both the check that the

@@ -39,21 +39,33 @@ given a default that does nothing); nothing is discovered by name.
 
 import abc
 import copy
+import dataclasses
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.history import History
 
-from ._compat import StrOptions
+from ._compat import StrOptions, check_params
 from ._net import FollowLoad, InMemoryDataset, TrainingInterrupted, ValidationSplit
 from ._recipe import OPTIMIZERS, lr_scheduler, optimizer_kwargs
 from ._runtime import Runtime, forward_work, seeded, torch_threads
+from ._state import (
+    ModelFileError,
+    base_spec,
+    check_fitted,
+    check_module_state,
+    check_optimizer_state,
+    load_device,
+    net_state,
+)
 from ._validation import (
     Number,
     _as_tensor_ready,
@@ -63,6 +75,37 @@ from ._validation import (
 
 # Fitted attributes that scikit-learn's ``validate_data`` sets (and unsets).
 _INPUT_ATTRIBUTES = {"n_features_in_", "feature_names_in_"}
+
+# What a state holds beside parameters and fitted attributes: the output
+# configuration (set_output) and the metadata requests (set_fit_request...).
+_PRIVATE_STATE = {"_sklearn_output_config", "_metadata_request"}
+_OUTPUTS = ("default", "pandas", "polars")
+
+
+def _requests(estimator):
+    """The estimator's own metadata requests: ``{method: {param: alias}}``."""
+    serialized = estimator._metadata_request.serialize()
+    return {
+        method: {p: a for p, a in params.items()}
+        for method, params in serialized.items()
+        if params
+    }
+
+
+def _set_requests(estimator, requests):
+    """Set the requests ``_requests`` gave, through the public set_*_request."""
+    if type(requests) is not dict:
+        raise ValueError("the metadata requests are not a dict")
+    with config_context(enable_metadata_routing=True):
+        for method, params in requests.items():
+            setter = getattr(type(estimator), f"set_{method}_request", None)
+            if setter is None or type(params) is not dict:
+                raise ValueError(f"the metadata request {method!r:.40} is odd")
+            for param, alias in params.items():
+                if not (alias is None or isinstance(alias, (bool, str))):
+                    raise ValueError(f"the metadata request {param!r:.40} is odd")
+            getattr(estimator, f"set_{method}_request")(**params)
+
 
 # A fit improving on the trivial baseline by less than this fraction of its loss
 # learned nothing worth keeping: ConvergenceWarning.
@@ -435,20 +478,37 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             ) from exc.__cause__
         return net
 
-    def _restored_net(self, fitted, module_state, optimizer_state):
-        """The fitted net rebuilt from fitted attributes and saved states.
+    def _restored_net(self, fitted, saved):
+        """The fitted net rebuilt from fitted attributes and a saved net state.
 
-        For ``skfashion.io.load``: the net a fit with these parameters built
-        (module, optimizer, recipe), with the module's and the optimizer's
-        states loaded (strictly: every name and shape must match) and the
-        fitted history.
+        For ``__setstate__`` (pickle, skops, ``skfashion.io.load``): the net a
+        fit with these parameters built (module, optimizer, recipe). The
+        module is first built on torch's meta device (no memory) and the
+        saved tensors compared with it, name by name, shape and dtype; only
+        then is it materialised and the states loaded. The optimizer's state
+        is compared with the fresh optimizer's. ``saved``: ``net_state``'s
+        dict; anything else is a ``ModelFileError``.
         """
+        cls = type(self).__name__
         runtime = fitted["runtime_"]
         X = np.empty((0, fitted["n_features_in_"]), dtype=runtime.data_dtype)
         module, module_kwargs = self._module_and_kwargs(X, fitted)
+        if type(saved) is not dict or set(saved) != {"module", "optimizer"}:
+            raise ModelFileError(f"The saved {cls} holds no network state.")
+        try:
+            with torch.device("meta"):
+                skeleton = module(**module_kwargs)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ModelFileError(
+                f"The saved {cls}'s parameters make no network: {exc}"
+            ) from exc
+        module_state = check_module_state(
+            cls, skeleton, saved["module"], runtime.weight_dtype
+        )
         net = self._new_net(module, module_kwargs, fitted, runtime, False, None)
         with seeded(0, runtime.device):  # initial weights, overwritten below
             net.initialize()
+        optimizer_state = check_optimizer_state(cls, net.optimizer_, saved["optimizer"])
         net.module_.load_state_dict(module_state)
         net.optimizer_.load_state_dict(optimizer_state)
         # The moments in the layout of their parameter (channels_last for the
@@ -548,6 +608,107 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
+
+    # -- the state: plain data for pickle, skops and skfashion.io --------------
+
+    def _fitted_spec(self):
+        """``(required, optional)``: what this class's fit sets, as specs
+        (``_state``) of each attribute's type, dtype, shape and range. The
+        faces and families add theirs."""
+        return base_spec()
+
+    def _fitted_agree(self, fitted):
+        """``[(name, ok)]``: how this class's fitted attributes agree with each
+        other beyond their own specs (checked before the network is built)."""
+        return []
+
+    def __getstate__(self):
+        """Parameters, fitted attributes and network as plain data.
+
+        The network's and the optimizer's states as numpy arrays, the history
+        as a list, the runtime as a dict, the metadata requests as a dict:
+        what pickle, skops (without pickle inside) and ``skfashion.io``
+        store. ``__setstate__`` checks it all and rebuilds the network.
+        """
+        state = dict(super().__getstate__())  # object's is vars(self) itself
+        if "net_" in state:
+            state["net_"] = net_state(self.net_)
+        if "history_" in state:
+            state["history_"] = self.history_.to_list()
+        if isinstance(state.get("runtime_"), Runtime):
+            state["runtime_"] = dataclasses.asdict(self.runtime_)
+        if "_metadata_request" in state:
+            state["_metadata_request"] = _requests(self)
+        return state
+
+    def __setstate__(self, state):
+        """Set exactly what ``__getstate__`` gave, after checking all of it.
+
+        Parameters as ``fit`` checks them; each fitted attribute against
+        ``_fitted_spec``; the network's tensors against a network built on
+        the meta device. Anything else (an unknown key, a wrong type, a shape
+        that does not match) is a ``ModelFileError`` naming it, and nothing
+        is allocated from a declaration before it is checked. The network
+        goes on the loader's device (``_state.load_device``).
+        """
+        cls = type(self).__name__
+        if type(state) is not dict or not all(isinstance(k, str) for k in state):
+            raise ModelFileError(f"A saved {cls} must be a dict of names.")
+        state = dict(state)
+        # scikit-learn adds its version to the states of its own classes only.
+        if not isinstance(state.pop("_sklearn_version", ""), str):
+            raise ModelFileError(f"The saved {cls}'s '_sklearn_version' is odd.")
+        params = set(self._get_param_names())
+        fitted = {k: state.pop(k) for k in list(state) if k not in params}
+        privates = {k: fitted.pop(k) for k in list(fitted) if k in _PRIVATE_STATE}
+        missing = sorted(params - set(state))
+        if missing:
+            raise ModelFileError(
+                f"The saved {cls} lacks its parameter {missing[0]!r}: refused."
+            )
+        fresh = type(self).__new__(type(self))
+        vars(fresh).update(state)
+        try:
+            check_params(fresh)
+            config = privates.get("_sklearn_output_config", {})
+            if type(config) is not dict or not all(
+                k in ("transform", "fit_transform") and v in _OUTPUTS
+                for k, v in config.items()
+            ):
+                raise ValueError(f"_sklearn_output_config is odd: {config!r:.80}")
+            if config:
+                vars(fresh)["_sklearn_output_config"] = dict(config)
+            if "_metadata_request" in privates:
+                _set_requests(fresh, privates["_metadata_request"])
+        except (TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"The saved {cls} is refused: {exc}") from exc
+        if fitted:
+            net = fitted.pop("net_", None)
+            if net is None:
+                raise ModelFileError(
+                    f"The saved {cls} has fitted attributes but no network: refused."
+                )
+            required, optional = fresh._fitted_spec()
+            check_fitted(fresh, fitted, required, optional)
+            runtime = fitted["runtime_"]
+            fitted["runtime_"] = Runtime(
+                **{**runtime, "device": load_device(runtime["device"])}
+            )
+            fitted["history_"] = History(fitted["history_"])
+            fitted["input_range_"] = tuple(float(v) for v in fitted["input_range_"])
+            try:
+                fitted["net_"] = fresh._restored_net(fitted, net)
+            except ModelFileError:
+                raise
+            except (TypeError, ValueError, RuntimeError, KeyError) as exc:
+                raise ModelFileError(
+                    f"The saved {cls}'s network cannot be rebuilt: {exc}"
+                ) from exc
+            vars(fresh).update(fitted)
+        vars(self).clear()
+        vars(self).update(vars(fresh))
 
     def _check_same_input(self, fitted):
         """A warm fit takes data shaped like the fitted ones (an image shape)."""

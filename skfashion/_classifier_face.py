@@ -21,6 +21,7 @@ from skorch.utils import to_numpy
 from ._base import BaseNeuralEstimator
 from ._compat import StrOptions, _fit_context
 from ._net import ClassifierNet, split_target
+from ._state import array
 from ._validation import Number, _as_tensor_ready, as_rows, fit_weights
 
 
@@ -52,6 +53,19 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
 
     def _net_kwargs(self, fitted):
         return {"label_smoothing": self.label_smoothing}
+
+    def _fitted_spec(self):
+        required, optional = super()._fitted_spec()
+        # Labels of any kind fit accepts: numbers, booleans, strings, objects.
+        return {**required, "classes_": array("biufUSO", 1)}, optional
+
+    def _fitted_agree(self, fitted):
+        classes = fitted["classes_"]
+        try:  # as fit makes them: np.unique's sorted, distinct labels
+            unique = len(classes) >= 1 and np.array_equal(np.unique(classes), classes)
+        except TypeError:  # labels that do not compare
+            unique = False
+        return [*super()._fitted_agree(fitted), ("classes_", unique)]
 
     def _module_and_kwargs(self, X, fitted):
         """The family's classifier module, with a logit per class."""

@@ -19,6 +19,7 @@ import numpy as np
 from ._compat import StrOptions
 from ._modules import ACTIVATIONS, ConvAutoencoderModule, ConvClassifierModule
 from ._net import ShiftAndFlip
+from ._state import MAX_FEATURES, integer, sequence
 from ._validation import Number
 
 
@@ -75,6 +76,20 @@ class ConvNetwork:
     }
 
     _input_fitted_names = ("image_shape_",)
+
+    def _fitted_spec(self):
+        required, optional = super()._fitted_spec()
+        shape = sequence(integer(1, MAX_FEATURES), tuple, 3)
+        return {**required, "image_shape_": shape}, optional
+
+    def _fitted_agree(self, fitted):
+        return [
+            *super()._fitted_agree(fitted),
+            (
+                "image_shape_",
+                math.prod(fitted["image_shape_"]) == fitted["n_features_in_"],
+            ),
+        ]
 
     def _input_fitted(self, shape):
         """``image_shape_`` (c, h, w), from ``image_shape`` or the input's shape."""

@@ -1,87 +1,120 @@
 """Model files that run no code: tensors in safetensors, everything else in JSON.
 
-A fitted skfashion estimator is its parameters (``get_params``), its fitted
-attributes (``classes_``, ``image_shape_``, ``runtime_``, ``history_``, ...)
-and the states of its network and optimizer. ``dump`` writes them as one
-safetensors file: the states and every numeric array as tensors, the rest as
-JSON in the file's metadata, with a format version and the SHA-256 of every
-tensor. ``load`` reads the JSON, rebuilds the estimator of the class it names
-(one of skfashion's, nothing else is ever imported) from its parameters,
-checks them as ``fit`` would, rebuilds the network from the fitted attributes
-and loads the states into it. Nothing is unpickled, so a file cannot run code;
-a file whose tensors or contents do not match what it declares is refused.
+A fitted skfashion estimator is its state (``__getstate__``, ``_state.py``):
+its parameters, its fitted attributes and the states of its network and
+optimizer, as plain values and numpy arrays. ``dump`` writes that state as
+one safetensors file: every array as a tensor, the rest as a JSON document
+in the file's metadata, with a format version and one SHA-256 over the whole
+document and every tensor (its name, dtype, shape and bytes). Any other
+scikit-learn estimator (a Pipeline, a FeatureUnion, a ColumnTransformer, any
+tree of them holding skfashion estimators) is written by skops, whose bytes
+are a tensor of the same file under the same digest.
+
+``load`` reads the file's bytes in one go (a reader concurrent with a
+writer's atomic replace gets the old file or the new one), parses the
+safetensors header itself within limits (its size, the document's nesting
+and number of values), checks the digest before it parses the document,
+and makes the estimator of the class the document names (one of skfashion's,
+nothing else is ever imported) with ``__setstate__``, which checks every
+parameter, every fitted attribute and every tensor before anything is
+allocated from them. Nothing is unpickled, so a file cannot run code; a file
+that does not pass is a ``ModelFileError``.
 
 JSON has no tuples, arrays or objects: the values are written with a tag,
-``{"__tuple__": [...]}``, ``{"__array__": name, "dtype": ...}`` (a tensor of
-the file), ``{"__strings__": [...], "dtype": ...}``, ``{"__dict__": {...}}``,
-``{"__runtime__": {...}}``, ``{"__device__": "cuda:0"}`` and
-``{"__random_state__": {...}}``. Anything else (a callback object, say) cannot
-be written without code and is a ``ValueError`` at ``dump``.
+``{"__tuple__": [...]}``, ``{"__dict__": {...}}`` (string keys),
+``{"__pairs__": [[key, value], ...]}`` (other keys), ``{"__array__": name,
+"dtype": ...}`` (a tensor of the file; strings as their code points),
+``{"__objects__": [...], "shape": [...]}``, ``{"__scalar__": v, "dtype":
+...}``, ``{"__device__": "cuda:0"}`` and ``{"__random_state__": {...}}``.
+Anything else (a callback object, say) cannot be written without code and is
+a ``ValueError`` at ``dump``.
 """
 
-import dataclasses
 import hashlib
+import hmac
 import json
+import math
+import os
+import re
 
 import numpy as np
 import torch
-from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
-from skorch.history import History
 
 from ._atomic import atomic_write_bytes
-from ._compat import check_params
 from ._estimators import estimator_classes
-from ._runtime import Runtime
+from ._state import ModelFileError, loading_on
 
 FORMAT = "skfashion-model"
-# Bumped when a change makes files that older versions would misread; load
-# reads every version up to its own.
-FORMAT_VERSION = 1
+# Version 2: one digest over the whole file, the estimator's state as
+# ``__getstate__`` gives it, other estimators through skops. Version 1 files
+# (skfashion 0.3; a SHA-256 per tensor only) still load, through the same
+# checks of the state; their JSON has no digest.
+FORMAT_VERSION = 2
 
-# The only attributes of a fitted estimator that are not plain data.
-_NET = "net_"
-_HISTORY = "history_"
+# Limits on what a file may declare, checked before it is parsed further:
+# the safetensors header (the JSON document with it), how deep the document
+# nests and how many values it holds. A fitted estimator needs a small part.
+MAX_HEADER_BYTES = 64 << 20
+MAX_DEPTH = 24
+MAX_VALUES = 2_000_000
 
+_DIGEST_KEY = "skfashion_sha256"
 
-class ModelFileError(ValueError):
-    """A model file that is not one, or whose content does not match itself."""
-
-
-# -- values <-> JSON and tensors ------------------------------------------------
-
-# numpy dtypes that torch (and so safetensors) holds as they are.
-_TORCH_DTYPES = {
-    "bool",
-    "uint8",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "float16",
-    "float32",
-    "float64",
+# safetensors' dtype names -> numpy's (bfloat16 read as its bits).
+_DTYPES = {
+    "BOOL": np.dtype(bool),
+    "U8": np.dtype(np.uint8),
+    "I8": np.dtype(np.int8),
+    "I16": np.dtype("<i2"),
+    "I32": np.dtype("<i4"),
+    "I64": np.dtype("<i8"),
+    "F16": np.dtype("<f2"),
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+    "BF16": np.dtype("<u2"),
 }
+
+# numpy dtypes that torch (and so safetensors) holds as they are; unsigned
+# and date-time arrays are stored as the signed integers of their bits.
+_TORCH_KINDS = {"b1", "u1", "i1", "i2", "i4", "i8", "f2", "f4", "f8"}
+_SIGNED = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+_TENSOR_KEYS = {"dtype", "shape", "data_offsets"}
+_SINGLE_TAGS = {
+    "__tuple__",
+    "__dict__",
+    "__pairs__",
+    "__device__",
+    "__random_state__",
+    "__tensor__",
+    "__runtime__",
+}
+_DTYPE_STRING = re.compile(r"^[<>|=]?(?:[biufUS]\d{1,9}|[Mm]8(?:\[\d*[a-zA-Z]+\])?)$")
+
+
+# -- values -> JSON and tensors ------------------------------------------------
 
 
 class _Encoder:
-    """Turns a value into JSON, putting its tensors aside under unique names."""
+    """Turns a value into JSON, putting its arrays aside as named tensors."""
 
     def __init__(self):
         self.tensors = {}
 
-    def tensor(self, name, value):
+    def tensor(self, name, array):
         name = f"{name}#{len(self.tensors)}"  # unique, and says where it was
-        self.tensors[name] = value.detach().cpu().contiguous()
+        self.tensors[name] = torch.from_numpy(np.array(array, order="C", copy=True))
         return name
 
     def __call__(self, value, where):
         if value is None or isinstance(value, (bool, str)):
             return value
+        if isinstance(value, np.generic):
+            if value.dtype.kind not in "biufU":
+                raise ValueError(f"{where} is a numpy {value.dtype} scalar.")
+            return {"__scalar__": value.item(), "dtype": value.dtype.str}
         if isinstance(value, (int, float)):
             return value
-        if isinstance(value, np.generic):
-            return self(value.item(), where)
         if isinstance(value, tuple):
             return {
                 "__tuple__": [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
@@ -89,15 +122,18 @@ class _Encoder:
         if isinstance(value, list):
             return [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, dict):
-            if not all(isinstance(k, str) for k in value):
-                raise ValueError(f"{where} has keys that are not strings.")
-            return {"__dict__": {k: self(v, f"{where}.{k}") for k, v in value.items()}}
-        if isinstance(value, torch.Tensor):
-            return {"__tensor__": self.tensor(where, value)}
+            if all(type(k) is str for k in value):
+                return {
+                    "__dict__": {k: self(v, f"{where}.{k}") for k, v in value.items()}
+                }
+            return {
+                "__pairs__": [
+                    [self(k, f"{where} key"), self(v, f"{where}[{k!r}]")]
+                    for k, v in value.items()
+                ]
+            }
         if isinstance(value, np.ndarray):
             return self.array(value, where)
-        if isinstance(value, Runtime):
-            return {"__runtime__": self(dataclasses.asdict(value), where)}
         if isinstance(value, torch.device):
             return {"__device__": str(value)}
         if isinstance(value, np.random.RandomState):
@@ -119,78 +155,367 @@ class _Encoder:
 
     def array(self, value, where):
         dtype = value.dtype
-        if dtype.kind in "biuf":
-            stored = value if dtype.name in _TORCH_DTYPES else value.astype(np.int64)
-            if dtype.kind == "u" and dtype.itemsize >= 8 and value.size:
-                if value.max() > np.iinfo(np.int64).max:
-                    raise ValueError(f"{where} holds uint64 values beyond int64.")
-            tensor = torch.from_numpy(np.ascontiguousarray(stored))
-            return {"__array__": self.tensor(where, tensor), "dtype": dtype.str}
-        if dtype.kind in "US" or (
-            dtype.kind == "O" and all(isinstance(v, str) for v in value.ravel())
-        ):
-            return {
-                "__strings__": value.tolist(),
-                "dtype": dtype.str,
-                "shape": list(value.shape),
-            }
+        if dtype.kind in "biufMm" and f"{dtype.kind}{dtype.itemsize}" != "f16":
+            stored = value
+            if f"{dtype.kind}{dtype.itemsize}" not in _TORCH_KINDS:
+                stored = value.view(_SIGNED[dtype.itemsize])  # the same bits
+            stored = stored.astype(stored.dtype.newbyteorder("<"), copy=False)
+            return {"__array__": self.tensor(where, stored), "dtype": dtype.str}
+        if dtype.kind in "US" and dtype.itemsize:
+            # The characters as numbers: the file holds every byte that load
+            # allocates, and the declared width is the tensor's last axis.
+            unit = np.dtype("<i4") if dtype.kind == "U" else np.dtype("u1")
+            width = dtype.itemsize // unit.itemsize
+            codes = np.array(value, order="C", copy=True).view(unit)
+            codes = codes.reshape(*value.shape, width)
+            return {"__array__": self.tensor(where, codes), "dtype": dtype.str}
+        if dtype.kind == "O":
+            items = value.ravel().tolist()
+            if all(isinstance(v, (str, bool, int, float)) for v in items):
+                return {"__objects__": items, "shape": list(value.shape)}
         raise ValueError(
             f"{where} is an array of {dtype} that is neither numbers nor strings: "
             "a model file cannot hold it."
         )
 
 
-def _decode(value, tensors):
-    """The inverse of ``_Encoder``: JSON (and the file's tensors) -> the value."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [_decode(v, tensors) for v in value]
-    if not isinstance(value, dict) or len(value) not in (1, 2, 3):
-        raise ModelFileError(f"Unexpected JSON value in a model file: {value!r:.80}.")
-    if "__tuple__" in value:
-        return tuple(_decode(v, tensors) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {k: _decode(v, tensors) for k, v in value["__dict__"].items()}
-    if "__tensor__" in value:
-        return _tensor(tensors, value["__tensor__"])
-    if "__array__" in value:
-        array = _tensor(tensors, value["__array__"]).numpy()
-        return array.astype(np.dtype(value["dtype"]), copy=True)
-    if "__strings__" in value:
-        dtype = np.dtype(value["dtype"])
-        if dtype.kind not in "USO":
-            raise ModelFileError(f"Strings declared as {dtype} in a model file.")
-        array = np.empty(len(value["__strings__"]), dtype=dtype)
-        array[:] = value["__strings__"]
-        return array.reshape(value["shape"]) if value["shape"] else array
-    if "__runtime__" in value:
-        return Runtime(**_decode(value["__runtime__"], tensors))
-    if "__device__" in value:
-        return torch.device(value["__device__"])
-    if "__random_state__" in value:
-        state = value["__random_state__"]
-        keys = _decode(state["keys"], tensors).astype(np.uint32)
-        random_state = np.random.RandomState()
-        random_state.set_state(
-            (state["kind"], keys, state["pos"], state["has_gauss"], state["gauss"])
-        )
+# -- JSON and tensors -> values ------------------------------------------------
+
+
+class _Decoder:
+    """The inverse of ``_Encoder``: JSON and the file's tensors -> the value.
+
+    ``version``: the file's format version (1 has tags of its own).
+    Every declaration is checked against the tensor it names before anything
+    is allocated from it.
+    """
+
+    def __init__(self, tensors, version):
+        self.tensors = tensors
+        self.version = version
+
+    def tensor(self, name):
+        if not isinstance(name, str) or name not in self.tensors:
+            raise ModelFileError(f"the document names a tensor it lacks: {name!r:.80}")
+        return self.tensors[name]
+
+    def __call__(self, value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict) or not value:
+            raise ModelFileError(f"an unexpected JSON value: {value!r:.80}")
+        tag = next(iter(value))
+        body = value[tag]
+        if tag in _SINGLE_TAGS and len(value) != 1:
+            raise ModelFileError(f"an unexpected JSON value: {value!r:.80}")
+        if tag == "__tuple__" and isinstance(body, list):
+            return tuple(self(v) for v in body)
+        if tag == "__dict__" and isinstance(body, dict):
+            return {k: self(v) for k, v in body.items()}
+        if tag == "__pairs__" and isinstance(body, list) and self.version >= 2:
+            pairs = {}
+            for pair in body:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise ModelFileError("a dict's pairs are not pairs")
+                key = self(pair[0])
+                if not isinstance(key, (str, int, float, bool, np.generic)):
+                    raise ModelFileError(f"a dict key of type {type(key).__name__}")
+                pairs[key] = self(pair[1])
+            return pairs
+        if tag == "__array__" and set(value) == {"__array__", "dtype"}:
+            return self.array(self.tensor(body), value["dtype"])
+        if tag == "__objects__" and set(value) == {"__objects__", "shape"}:
+            return self.objects(body, value["shape"])
+        if tag == "__scalar__" and set(value) == {"__scalar__", "dtype"}:
+            return self.scalar(body, value["dtype"])
+        if tag == "__device__" and isinstance(body, str) and len(body) < 32:
+            try:
+                return torch.device(body)
+            except (RuntimeError, ValueError) as exc:
+                raise ModelFileError(f"not a device: {body!r}") from exc
+        if tag == "__random_state__" and isinstance(body, dict):
+            return self.random_state(body)
+        if self.version == 1:
+            return self.version_1(value, tag, body)
+        raise ModelFileError(f"an unknown value: {value!r:.80}")
+
+    @staticmethod
+    def dtype(declared, kinds):
+        if not isinstance(declared, str) or not _DTYPE_STRING.match(declared):
+            raise ModelFileError(f"not a dtype a model file holds: {declared!r:.40}")
+        try:
+            dtype = np.dtype(declared)  # a checked string: allocates nothing
+        except TypeError as exc:
+            raise ModelFileError(f"not a dtype: {declared!r:.40}") from exc
+        if dtype.kind not in kinds:
+            raise ModelFileError(f"{dtype} where {kinds!r} are expected")
+        return dtype
+
+    def array(self, tensor, declared):
+        dtype = self.dtype(declared, "biufUSMm")
+        if dtype.kind in "US":
+            unit = "i" if dtype.kind == "U" else "u"
+            size = 4 if dtype.kind == "U" else 1
+            if (
+                tensor.dtype.kind != unit
+                or tensor.dtype.itemsize != size
+                or tensor.ndim < 1
+                or tensor.shape[-1] * size != dtype.itemsize
+            ):
+                raise ModelFileError(
+                    f"strings declared as {dtype} on a tensor of {tensor.dtype} "
+                    f"{tensor.shape}"
+                )
+            array = np.ascontiguousarray(tensor).view(dtype)
+            array = array.reshape(tensor.shape[:-1]).copy()
+            if (
+                dtype.kind == "U"
+                and array.size
+                and (tensor.min() < 0 or tensor.max() > 0x10FFFF)
+            ):
+                raise ModelFileError("strings of code points beyond Unicode")
+            return array
+        if dtype.itemsize != tensor.dtype.itemsize or (
+            tensor.dtype.kind != dtype.kind
+            if dtype.kind in "bf"
+            else tensor.dtype.kind not in "iu"
+        ):
+            raise ModelFileError(f"{dtype} declared on a tensor of {tensor.dtype}")
+        return tensor.view(dtype.newbyteorder("<")).astype(dtype, copy=True)
+
+    @staticmethod
+    def objects(items, shape):
+        if (
+            not isinstance(items, list)
+            or not isinstance(shape, list)
+            or not all(type(n) is int and n >= 0 for n in shape)
+            or math.prod(shape) != len(items)
+            or not all(isinstance(v, (str, bool, int, float)) for v in items)
+        ):
+            raise ModelFileError("an object array that does not match its shape")
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        return array.reshape(shape)
+
+    def scalar(self, value, declared):
+        dtype = self.dtype(declared, "biufU")
+        try:
+            if dtype.kind == "U":
+                if not isinstance(value, str):
+                    raise TypeError("not a string")
+                return np.str_(value)
+            if isinstance(value, str) or value is None:
+                raise TypeError("not a number")
+            scalar = dtype.type(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ModelFileError(f"not a {dtype} scalar: {value!r:.40}") from exc
+        if scalar.item() != value and not (value != value):  # NaN is itself
+            raise ModelFileError(f"not a {dtype} scalar: {value!r:.40}")
+        return scalar
+
+    def random_state(self, state):
+        try:
+            keys = self(state["keys"])
+            if not isinstance(keys, np.ndarray) or keys.shape != (624,):
+                raise TypeError("keys")
+            random_state = np.random.RandomState()
+            random_state.set_state(
+                (
+                    state["kind"],
+                    keys.astype(np.uint32),
+                    state["pos"],
+                    state["has_gauss"],
+                    state["gauss"],
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"not a RandomState's state: {exc}") from exc
         return random_state
-    raise ModelFileError(f"Unknown value in a model file: {value!r:.80}.")
+
+    def version_1(self, value, tag, body):
+        """Tags of format version 1 (skfashion 0.3)."""
+        if tag == "__tensor__":
+            return self.tensor(body).copy()
+        if tag == "__array__" and set(value) == {"__array__", "dtype"}:
+            tensor = self.tensor(body)
+            dtype = self.dtype(value["dtype"], "biuf")
+            return tensor.astype(dtype, copy=True)
+        if tag == "__runtime__" and isinstance(body, dict):
+            return self(body)
+        if tag == "__strings__" and set(value) == {"__strings__", "dtype", "shape"}:
+            strings, shape = body, value["shape"]
+            dtype = self.dtype(value["dtype"], "US")
+            if (
+                not isinstance(strings, list)
+                or not all(isinstance(s, str) for s in strings)
+                or not isinstance(shape, list)
+                or not all(type(n) is int and n >= 0 for n in shape)
+                or math.prod(shape) != len(strings)
+            ):
+                raise ModelFileError("strings that do not match their shape")
+            # The width declared may not exceed the longest string given: the
+            # array then takes no more memory than the JSON that holds them.
+            longest = max((len(s) for s in strings), default=0)
+            unit = 4 if dtype.kind == "U" else 1
+            if dtype.itemsize > unit * max(longest, 1):
+                raise ModelFileError(f"strings declared as {dtype}, wider than given")
+            try:
+                array = np.array(strings, dtype=dtype)
+            except (UnicodeError, ValueError) as exc:
+                raise ModelFileError(f"strings that are not {dtype}") from exc
+            return array.reshape(shape)
+        raise ModelFileError(f"an unknown value: {value!r:.80}")
 
 
-def _tensor(tensors, name):
-    if name not in tensors:
-        raise ModelFileError(f"The model file names a tensor it lacks: {name!r}.")
-    return tensors[name]
+# -- the file: bytes <-> header, tensors and digest --------------------------------
 
 
-def _digest(tensor):
-    """SHA-256 of a tensor's dtype, shape and bytes."""
-    flat = tensor.contiguous().reshape(-1).view(torch.uint8).numpy()
-    h = hashlib.sha256(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
-    h.update(flat.tobytes())
+def _digest(document, tensors):
+    """SHA-256 over the document and every tensor: name, dtype, shape, bytes.
+
+    Each part is preceded by its length, so that no two files share one.
+    ``tensors``: name -> (safetensors dtype, shape, bytes).
+    """
+    h = hashlib.sha256(FORMAT.encode())
+
+    def part(data):
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+
+    part(document.encode())
+    for name in sorted(tensors):
+        dtype, shape, data = tensors[name]
+        part(name.encode())
+        part(f"{dtype}{list(shape)}".encode())
+        part(data)
     return h.hexdigest()
+
+
+_DTYPE_NAMES = {
+    torch.bool: "BOOL",
+    torch.uint8: "U8",
+    torch.int8: "I8",
+    torch.int16: "I16",
+    torch.int32: "I32",
+    torch.int64: "I64",
+    torch.float16: "F16",
+    torch.float32: "F32",
+    torch.float64: "F64",
+}
+
+
+def _check_limits(value):
+    """The document nests at most MAX_DEPTH deep and holds at most MAX_VALUES
+    values (walked without recursion)."""
+    stack = [(value, 0)]
+    count = 0
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_VALUES:
+            raise ModelFileError(
+                f"its JSON nests deeper than {MAX_DEPTH} or holds more than "
+                f"{MAX_VALUES} values, which no model file does"
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _json(text, what):
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ModelFileError(f"its {what} nests too deep for a model file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"its {what} is not JSON ({exc})") from None
+    _check_limits(value)
+    return value
+
+
+def _read_file(path):
+    """The file's bytes, read in one go from one open file.
+
+    An atomic replace by a writer (``dump``) swaps whole files: the one
+    opened here is read to its end, old or new, never a mix.
+    """
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        data = bytearray(size)
+        n = f.readinto(data)
+        if n != size or f.read(1):
+            raise ModelFileError(f"{path} changed size while it was read: retry.")
+    return data
+
+
+def _parse(data):
+    """``(metadata, tensors)`` of a safetensors file's bytes, checked.
+
+    ``tensors``: name -> (dtype name, shape, memoryview of its bytes): the
+    header's declarations checked against the bytes there are, nothing
+    allocated from them.
+    """
+    if len(data) < 8:
+        raise ModelFileError("it is too short for safetensors")
+    n = int.from_bytes(data[:8], "little")
+    if n > MAX_HEADER_BYTES or n > len(data) - 8:
+        raise ModelFileError(
+            f"its header declares {n} bytes (the file has {len(data) - 8}, a "
+            f"model file at most {MAX_HEADER_BYTES})"
+        )
+    header = _json(bytes(data[8 : 8 + n]), "safetensors header")
+    if not isinstance(header, dict):
+        raise ModelFileError("its header is not a JSON object")
+    metadata = header.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(v, str) for v in metadata.values()
+    ):
+        raise ModelFileError("its metadata are not strings")
+    buffer = memoryview(data)[8 + n :]
+    tensors, spans = {}, []
+    for name, info in header.items():
+        if not isinstance(info, dict) or set(info) != _TENSOR_KEYS:
+            raise ModelFileError(f"the tensor {name!r:.80} is not declared as one")
+        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if (
+            dtype not in _DTYPES
+            or not isinstance(shape, list)
+            or len(shape) > 8
+            or not all(type(v) is int and v >= 0 for v in shape)
+            or not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(type(v) is int for v in offsets)
+            or not 0 <= offsets[0] <= offsets[1] <= len(buffer)
+            or offsets[1] - offsets[0] != math.prod(shape) * _DTYPES[dtype].itemsize
+        ):
+            raise ModelFileError(
+                f"the tensor {name!r:.80} does not match the bytes there are"
+            )
+        spans.append(tuple(offsets))
+        tensors[name] = (dtype, tuple(shape), buffer[offsets[0] : offsets[1]])
+    end = 0
+    for begin, stop in sorted(spans):  # safetensors: contiguous, no overlap
+        if begin != end:
+            raise ModelFileError("its tensors overlap or leave gaps")
+        end = stop
+    if end != len(buffer):
+        raise ModelFileError("it has bytes that no tensor declares")
+    return metadata, tensors
+
+
+def _arrays(tensors):
+    """The tensors as numpy arrays over the file's bytes (no copies)."""
+    arrays = {}
+    for name, (dtype, shape, data) in tensors.items():
+        array = np.frombuffer(data, dtype=_DTYPES[dtype]).reshape(shape)
+        if dtype == "BF16":  # numpy has no bfloat16: through torch
+            array = torch.from_numpy(array.copy()).view(torch.bfloat16)
+            array = array.float().numpy()
+        arrays[name] = array
+    return arrays
 
 
 # -- dump and load ---------------------------------------------------------------
@@ -199,24 +524,33 @@ def _digest(tensor):
 def dump(estimator, path):
     """Write a fitted skfashion estimator to ``path``: a model file that runs no code.
 
-    The file is safetensors: the network's and the optimizer's states and the
-    fitted arrays as tensors, the parameters and the other fitted attributes
-    as JSON in its metadata, with a format version and the SHA-256 of every
-    tensor. It is written all or nothing (a temporary file, then a rename).
+    The file is safetensors: the estimator's state (its parameters, fitted
+    attributes and the states of its network and optimizer) as tensors and
+    a JSON document in its metadata, with a format version and one SHA-256
+    over the document and every tensor. Any other scikit-learn estimator
+    holding skfashion estimators (a :class:`~sklearn.pipeline.Pipeline`,
+    :class:`~sklearn.pipeline.FeatureUnion`,
+    :class:`~sklearn.compose.ColumnTransformer`, any tree of them) is written
+    in skops's format (which runs no code either; needs ``pip install
+    skops``) in the same file, under the same digest.
+
+    The write behaves as ``open(path, "wb")`` would, but all or nothing (a
+    temporary file, then a rename): ``~`` is expanded, a symbolic link is
+    written through to its target, a new file's mode follows the umask and
+    an existing file keeps its mode; a directory, a FIFO, a device and a
+    read-only file are refused with an ``OSError`` that names ``path``.
     :func:`load` rebuilds an estimator whose every method gives the same
     output, and that goes on training (``warm_start``, ``partial_fit``) as the
-    original would. A :class:`~sklearn.pipeline.Pipeline` is written whole:
-    its skfashion steps so, its other steps in skops's format (which runs no
-    code either; needs ``pip install skops``), in the same file.
+    original would.
 
     Parameters
     ----------
-    estimator : fitted skfashion estimator or Pipeline
+    estimator : fitted skfashion estimator or scikit-learn meta-estimator
         An ``Autoencoder``, ``VariationalAutoencoder``, ``ConvAutoencoder``,
         ``ConvVariationalAutoencoder``, ``FeedForwardClassifier`` or
-        ``ConvClassifier``, or a fitted ``Pipeline`` of them and scikit-learn
-        estimators. Parameters that are code (``callbacks``) cannot be
-        written: set them to None first.
+        ``ConvClassifier``, or a scikit-learn estimator holding them.
+        Parameters that are code (``callbacks``) cannot be written: set them
+        to None first.
 
     path : str or path-like
         The file to write (``.safetensors`` by convention).
@@ -240,255 +574,249 @@ def dump(estimator, path):
     True
     """
     encode = _Encoder()
-    document = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "skfashion_version": _version(),
-        **_document(estimator, encode),
+    document = json.dumps(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "skfashion_version": _version(),
+            **_document(estimator, encode),
+        },
+        allow_nan=True,
+    )
+    tensors = {
+        name: (_DTYPE_NAMES[t.dtype], tuple(t.shape), t.numpy().tobytes())
+        for name, t in encode.tensors.items()
     }
-    document["sha256"] = {k: _digest(t) for k, t in encode.tensors.items()}
-    metadata = {"skfashion": json.dumps(document, allow_nan=True)}
+    metadata = {"skfashion": document, _DIGEST_KEY: _digest(document, tensors)}
     atomic_write_bytes(path, safetensors_bytes(encode.tensors, metadata=metadata))
 
 
 def _document(estimator, encode):
-    """The JSON of a skfashion estimator or a Pipeline; tensors go to ``encode``."""
-    from sklearn.pipeline import Pipeline
+    """The JSON of an estimator; its arrays go to ``encode``."""
+    from sklearn.base import BaseEstimator
 
-    if type(estimator) is Pipeline:
-        return _pipeline_document(estimator, encode)
     classes = estimator_classes()
     name = type(estimator).__name__
-    if classes.get(name) is not type(estimator):
-        raise ValueError(
-            f"dump writes skfashion's estimators ({', '.join(sorted(classes))}) "
-            f"and Pipelines of them, not {name}."
-        )
-    if not hasattr(estimator, _NET):
-        raise ValueError(f"This {name} is not fitted: fit it before dump.")
-    params = encode(estimator.get_params(deep=False), "params")
-    fitted = {
-        key: value
-        for key, value in vars(estimator).items()
-        if key.endswith("_") and not key.startswith("_") and key != _NET
-    }
-    fitted[_HISTORY] = estimator.history_.to_list()
-    net = estimator.net_
-    module_state = {
-        k: encode.tensor(f"module.{k}", v) for k, v in net.module_.state_dict().items()
-    }
-    return {
-        "class": name,
-        "params": params,
-        "fitted": encode(fitted, "fitted"),
-        "module_state": module_state,
-        "optimizer_state": encode(_optimizer_state(net.optimizer_), "optimizer"),
-    }
-
-
-def _pipeline_document(pipeline, encode):
-    """A Pipeline's JSON: its own parameters and each step's document.
-
-    skfashion steps (and nested Pipelines) as ``_document`` writes them; any
-    other estimator in skops's format, as a tensor of bytes.
-    """
-    steps = []
-    for name, step in pipeline.steps:
-        if step is None or step == "passthrough":
-            steps.append({"name": name, "passthrough": step})
-        elif type(step).__name__ in estimator_classes() or _is_pipeline(step):
-            steps.append({"name": name, "estimator": _document(step, encode)})
-        else:
-            data = _skops().dumps(step)
-            tensor = torch.frombuffer(bytearray(data), dtype=torch.uint8)
-            steps.append(
-                {"name": name, "skops": encode.tensor(f"steps.{name}", tensor)}
-            )
-    params = pipeline.get_params(deep=False)
-    del params["steps"]
-    return {"class": "Pipeline", "params": encode(params, "params"), "steps": steps}
-
-
-def _is_pipeline(estimator):
-    from sklearn.pipeline import Pipeline
-
-    return type(estimator) is Pipeline
+    if classes.get(name) is type(estimator):
+        if not hasattr(estimator, "net_"):
+            raise ValueError(f"This {name} is not fitted: fit it before dump.")
+        return {"class": name, "state": encode(estimator.__getstate__(), "state")}
+    if isinstance(estimator, BaseEstimator):
+        data = _skops().dumps(estimator)
+        skops = encode.tensor("skops", np.frombuffer(data, np.uint8))
+        return {"class": "skops", "skops": skops}
+    raise ValueError(
+        f"dump writes skfashion's estimators ({', '.join(sorted(classes))}) "
+        f"and scikit-learn estimators holding them, not {name}."
+    )
 
 
 def _skops():
     try:
         import skops.io
-    except ImportError as exc:  # only the Pipelines' other steps need it
+    except ImportError as exc:  # only estimators other than skfashion's need it
         raise ImportError(
-            "A Pipeline's scikit-learn steps are written in skops's format: "
-            "pip install skops."
+            "Estimators other than skfashion's (a Pipeline, say) are written in "
+            "skops's format: pip install skops."
         ) from exc
     return skops.io
 
 
-def load(path, *, trusted=None):
+def load(path, *, device=None, trusted=None):
     """Read a model file written by :func:`dump`: the fitted estimator.
 
-    Nothing in the file is run: the JSON names one of skfashion's estimator
-    classes, whose parameters are checked as ``fit`` checks them; the network
-    is rebuilt from the fitted attributes and the tensors loaded into it. A
-    file that is not a model file, from a newer format, or whose tensors do
-    not match what it declares (their SHA-256, names and shapes) raises a
-    ``ValueError`` that says so. A Pipeline's scikit-learn steps are read by
-    skops, which builds only the types it trusts: those of scikit-learn,
-    numpy and scipy here, and those named in ``trusted``.
+    A file is loaded exactly or refused. Nothing in it is run, and nothing
+    is allocated from what it declares before that is checked: its bytes
+    are read once; the header's size, the document's nesting and its number
+    of values are bounded; one SHA-256 over the document and every tensor
+    must match (any changed byte is refused); the document names one of
+    skfashion's estimator classes, whose parameters are checked as ``fit``
+    checks them, whose fitted attributes must be exactly those its fit sets
+    (names, types, dtypes, shapes, ranges), and whose network is built on
+    torch's meta device and compared with the file's tensors before it is
+    materialised. Other scikit-learn estimators are read by skops, which
+    builds only the types it trusts: skfashion's estimators, those of
+    scikit-learn, numpy and scipy, and those named in ``trusted``.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`dump`.
 
+    device : str or torch.device, default=None
+        Where the networks go: None puts each on the device it was fitted on
+        where this machine has it, else on the CPU (a model trained on a GPU
+        loads on a machine without one); 'cpu', 'cuda', 'cuda:1', 'mps'
+        choose.
+
     trusted : list of str, default=None
-        More types that skops may build for a Pipeline's scikit-learn steps
-        (``skops.io.get_untrusted_types`` names them), for a file you trust.
+        More types that skops may build for estimators other than
+        skfashion's (``skops.io.get_untrusted_types`` names them), for a
+        file you trust.
 
     Returns
     -------
-    estimator : fitted skfashion estimator or Pipeline
+    estimator : fitted skfashion estimator or scikit-learn estimator
+
+    Raises
+    ------
+    ModelFileError
+        A ``ValueError``: the file is not a model file, is damaged or was
+        changed, is from a newer format, or declares what its class's fit
+        does not set.
 
     See Also
     --------
     dump : Write a model file.
     """
+    path = os.path.expanduser(os.fspath(path))
+    data = _read_file(path)
     try:
-        with safe_open(path, framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # safetensors' errors for a file that is not one
+        metadata, tensors = _parse(data)
+    except ModelFileError as exc:
         raise ModelFileError(
-            f"{path} is not a model file of skfashion.io.dump (not safetensors: {exc})."
-        ) from exc
-    try:
-        document = json.loads(metadata["skfashion"])
-    except (KeyError, json.JSONDecodeError) as exc:
+            f"{path} is not a model file of skfashion.io.dump: {exc}."
+        ) from None
+    if "skfashion" not in metadata:
         raise ModelFileError(
             f"{path} is a safetensors file, but not one of skfashion.io.dump (no "
             "skfashion metadata)."
-        ) from exc
+        )
+    text = metadata["skfashion"]
+    signed = _DIGEST_KEY in metadata
+    if signed and not hmac.compare_digest(
+        str(metadata[_DIGEST_KEY]), _digest(text, tensors)
+    ):
+        raise ModelFileError(
+            f"{path} does not match its SHA-256: the file is damaged or was "
+            "changed after it was written. Refused."
+        )
+    try:
+        document = _json(text, "document")
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path} is not a skfashion model file: {exc}.") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a skfashion model file.")
     version = document.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if type(version) is not int or not 1 <= version <= FORMAT_VERSION:
         raise ModelFileError(
-            f"{path} has format version {version!r}; this skfashion "
+            f"{path} has format version {version!r:.20}; this skfashion "
             f"({_version()}) reads versions 1 to {FORMAT_VERSION}: upgrade skfashion."
         )
-    _check_tensors(path, document, tensors)
-    return _rebuild(document, tensors, path, trusted)
-
-
-def _rebuild(document, tensors, path, trusted):
-    """The estimator (or Pipeline) of a document."""
-    if document.get("class") == "Pipeline":
-        return _rebuild_pipeline(document, tensors, path, trusted)
-    cls = estimator_classes().get(document.get("class"))
-    if cls is None:
-        raise ModelFileError(
-            f"{path} declares the class {document.get('class')!r}, which is not "
-            "a skfashion estimator."
-        )
+    if version >= 2 and not signed:
+        raise ModelFileError(f"{path} has no SHA-256 of its content. Refused.")
+    if version == 1:
+        _check_version_1_tensors(path, document, tensors)
     try:
-        params = _decode(document["params"], tensors)
-        estimator = cls(**params)
-        check_params(estimator)
-        fitted = _decode(document["fitted"], tensors)
-        fitted[_HISTORY] = History(fitted[_HISTORY])
-        module_state = {
-            k: _tensor(tensors, v) for k, v in document["module_state"].items()
-        }
-        optimizer_state = _decode(document["optimizer_state"], tensors)
-        optimizer_state["state"] = {
-            int(k): v for k, v in optimizer_state["state"].items()
-        }
-        fitted[_NET] = estimator._restored_net(fitted, module_state, optimizer_state)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        with loading_on(device):
+            return _rebuild(document, _arrays(tensors), version, trusted)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc.__cause__
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ModelFileError(
-            f"{path} does not hold a {cls.__name__} that skfashion can rebuild: "
+            f"{path} does not hold an estimator that skfashion can rebuild: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    vars(estimator).update(fitted)
+
+
+def _rebuild(document, tensors, version, trusted):
+    """The estimator of a (checked) document."""
+    decode = _Decoder(tensors, version)
+    name = document.get("class")
+    if name == "skops" and version >= 2:
+        data = decode.tensor(document.get("skops"))
+        if data.dtype != np.uint8 or data.ndim != 1:
+            raise ModelFileError("its skops part is not bytes")
+        return _skops_loads(data.tobytes(), trusted)
+    if name == "Pipeline" and version == 1:
+        raise ModelFileError(
+            "a Pipeline in format version 1 (skfashion 0.3) is not read by this "
+            "version: load it with skfashion 0.3 and save its steps, or refit"
+        )
+    cls = estimator_classes().get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ModelFileError(
+            f"it declares the class {name!r:.80}, which is not a skfashion estimator"
+        )
+    if version == 1:
+        state = _version_1_state(cls, document, decode)
+    else:
+        if set(document) != {
+            "format",
+            "format_version",
+            "skfashion_version",
+            "class",
+            "state",
+        }:
+            raise ModelFileError("its document has keys a model file has not")
+        state = decode(document["state"])
+    estimator = cls.__new__(cls)
+    estimator.__setstate__(state)
     return estimator
 
 
-def _rebuild_pipeline(document, tensors, path, trusted):
-    from sklearn.pipeline import Pipeline
+def _version_1_state(cls, document, decode):
+    """The state (as ``__getstate__`` gives it) of a format-1 document.
 
-    steps = []
-    try:
-        for step in document["steps"]:
-            if "passthrough" in step:
-                estimator = step["passthrough"]
-                if estimator not in (None, "passthrough"):
-                    raise ModelFileError(f"{path}: a step of unknown kind.")
-            elif "estimator" in step:
-                estimator = _rebuild(step["estimator"], tensors, path, trusted)
-            else:
-                data = _tensor(tensors, step["skops"]).numpy().tobytes()
-                estimator = _skops_loads(data, trusted, path)
-            steps.append((step["name"], estimator))
-        params = _decode(document["params"], tensors)
-        return Pipeline(steps, **params)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(
-            f"{path} does not hold a Pipeline that skfashion can rebuild: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-
-
-# The packages whose types skops may build for a Pipeline's other steps: the
-# code of scikit-learn and its array libraries, installed anyway. Functions
-# and classes of any other package are refused unless ``trusted`` names them.
-_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
-
-
-def _skops_loads(data, trusted, path):
-    sio = _skops()
-    untrusted = sio.get_untrusted_types(data=data)
-    allowed = [t for t in untrusted if t.split(".")[0] in _TRUSTED_PACKAGES]
-    refused = sorted(set(untrusted) - set(allowed) - set(trusted or ()))
-    if refused:
-        raise ModelFileError(
-            f"{path} has a Pipeline step of types that are not scikit-learn's, "
-            f"numpy's or scipy's: {refused}. If you trust the file, name them: "
-            "load(path, trusted=[...])."
-        )
-    return sio.loads(data, trusted=allowed + list(trusted or ()))
-
-
-def _optimizer_state(optimizer):
-    """The optimizer's state dict, its parameters' indices as strings (JSON)."""
-    state = optimizer.state_dict()
-    return {
-        "state": {str(k): v for k, v in state["state"].items()},
-        "param_groups": state["param_groups"],
+    Parameters added since skfashion 0.3 take their defaults, as they did
+    when version 1 read the file.
+    """
+    params = decode(document["params"])
+    if not isinstance(params, dict):
+        raise ModelFileError("its parameters are not a dict")
+    state = {**cls().get_params(deep=False), **params, **decode(document["fitted"])}
+    module = document["module_state"]
+    if not isinstance(module, dict):
+        raise ModelFileError("its module state is not a dict")
+    state["net_"] = {
+        "module": {k: decode.tensor(v).copy() for k, v in module.items()},
+        "optimizer": decode(document["optimizer_state"]),
     }
+    return state
 
 
-def _check_tensors(path, document, tensors):
-    """The tensors are the ones the JSON declares, byte for byte."""
+def _check_version_1_tensors(path, document, tensors):
+    """Format 1: each tensor matches its SHA-256 (the JSON has none)."""
     declared = document.get("sha256")
     if not isinstance(declared, dict) or set(declared) != set(tensors):
         raise ModelFileError(
             f"{path}: its tensors are not the ones it declares (a file changed "
             "or put together by hand)."
         )
-    for name, tensor in tensors.items():
-        if _digest(tensor) != declared[name]:
+    for name, (dtype, shape, data) in tensors.items():
+        torch_dtype = {v: k for k, v in _DTYPE_NAMES.items()}.get(dtype)
+        h = hashlib.sha256(f"{torch_dtype}{tuple(shape)}".encode())
+        h.update(data)
+        if h.hexdigest() != declared[name]:
             raise ModelFileError(
                 f"{path}: the tensor {name!r} does not match its SHA-256: the file "
                 "is damaged or was changed after it was written."
             )
+
+
+# The packages whose types skops may build besides skfashion's estimators:
+# the code of scikit-learn and its array libraries, installed anyway.
+# Functions and classes of any other package are refused unless ``trusted``
+# names them.
+_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
+
+
+def _skops_loads(data, trusted):
+    sio = _skops()
+    own = {f"{cls.__module__}.{cls.__name__}" for cls in estimator_classes().values()}
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops's errors for bytes that are not its format
+        raise ModelFileError(f"its skops part cannot be read: {exc}") from exc
+    allowed = [t for t in untrusted if t.split(".")[0] in _TRUSTED_PACKAGES or t in own]
+    refused = sorted(set(untrusted) - set(allowed) - set(trusted or ()))
+    if refused:
+        raise ModelFileError(
+            "it holds types that are not skfashion's, scikit-learn's, numpy's or "
+            f"scipy's: {refused}. If you trust the file, name them: "
+            "load(path, trusted=[...])"
+        )
+    return sio.loads(data, trusted=allowed + list(trusted or ()))
 
 
 def _version():

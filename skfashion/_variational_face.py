@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_face import BaseAutoencoder
+from ._state import array
 from ._validation import Number, check_n_samples
 
 
@@ -40,6 +41,32 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
 
     def _net_kwargs(self, fitted):
         return {**super()._net_kwargs(fitted), "beta": self.beta}
+
+    def _fitted_spec(self):
+        required, optional = super()._fitted_spec()
+        mixture = {
+            "code_mixture_weights_": array("f", 1),
+            "code_mixture_means_": array("f", 2),
+            "code_mixture_covariances_": array("f", 3),
+        }
+        return required, {**optional, **mixture}
+
+    def _fitted_agree(self, fitted):
+        agree = super()._fitted_agree(fitted)
+        names = ("code_mixture_weights_", "code_mixture_means_")
+        names += ("code_mixture_covariances_",)
+        present = [name in fitted for name in names]
+        if not any(present):
+            return agree
+        if not all(present):
+            return [*agree, ("code_mixture_weights_", False)]
+        k, n = len(fitted[names[0]]), self.n_components
+        return [
+            *agree,
+            ("code_mixture_weights_", k >= 1),
+            ("code_mixture_means_", fitted[names[1]].shape == (k, n)),
+            ("code_mixture_covariances_", fitted[names[2]].shape == (k, n, n)),
+        ]
 
     def _code_density(self, codes, fitted):
         density = super()._code_density(codes, fitted)
