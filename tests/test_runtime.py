@@ -194,3 +194,57 @@ def test_row_invariance_holds_on_older_instruction_sets(isa):
         timeout=300,
     )
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "module_class, kwargs, n_features",
+    [
+        (
+            "AutoencoderModule",
+            dict(n_features=784, hidden_layer_sizes=(256,), n_components=64),
+            784,
+        ),
+        (
+            "ClassifierModule",
+            dict(n_features=784, hidden_layer_sizes=(64, 32), n_classes=10),
+            784,
+        ),
+        (
+            "ConvAutoencoderModule",
+            dict(image_shape=(1, 28, 28), channels=(8, 16), n_components=16),
+            784,
+        ),
+        (
+            "ConvClassifierModule",
+            dict(image_shape=(3, 16, 16), channels=(4,), n_classes=5),
+            768,
+        ),
+    ],
+)
+def test_the_work_of_a_forward_pass_is_torchs_count(module_class, kwargs, n_features):
+    # counted by hooks on the layers (cheap), equal to FlopCounterMode's count
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from skfashion import _modules
+
+    cls = getattr(_modules, module_class)
+    with torch.device("meta"):
+        module = cls(**kwargs).eval()
+        x = torch.empty(1, n_features)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(x)
+    expected = counter.get_total_flops() / 2
+    assert _runtime.forward_work(cls, kwargs, n_features) == expected > 0
+
+
+def test_the_work_of_a_module_without_layers_is_still_counted():
+    class Functional(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.ones(10, 3))
+
+        def forward(self, x):
+            return x @ self.weight
+
+    assert _runtime.forward_work(Functional, {}, 10) == 30
