@@ -84,7 +84,7 @@ _OUTPUTS = ("default", "pandas", "polars")
 
 def _requests(estimator):
     """The estimator's own metadata requests: ``{method: {param: alias}}``."""
-    serialized = estimator._metadata_request.serialize()
+    serialized = estimator._metadata_request._serialize()
     return {
         method: {p: a for p, a in params.items()}
         for method, params in serialized.items()

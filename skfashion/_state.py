@@ -123,7 +123,7 @@ def array(kinds, ndim):
     """A numpy array of one of the dtype kinds ``kinds`` with ``ndim`` axes."""
 
     def check(value):
-        if type(value) is not np.ndarray:
+        if not isinstance(value, np.ndarray):  # a memmap from joblib too
             raise _Refused(f"a numpy array, not {type(value).__name__}")
         if value.dtype.kind not in kinds or value.dtype.hasobject and "O" not in kinds:
             raise _Refused(f"an array of kind {kinds!r}, not {value.dtype}")
@@ -275,6 +275,12 @@ def net_state(net):
     return {"module": module, "optimizer": optimizer}
 
 
+def _tensor(array):
+    """A tensor of an array (a copy of a read-only one: a joblib memmap)."""
+    array = np.asarray(array)
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
+
+
 def check_module_state(cls, skeleton, module_state, weight_dtype):
     """The saved module state has the skeleton's names, shapes and dtypes.
 
@@ -294,9 +300,9 @@ def check_module_state(cls, skeleton, module_state, weight_dtype):
     for name, meta in expected.items():
         value = module_state[name]
         dtype = weight_dtype if meta.is_floating_point() else meta.dtype
-        if type(value) is not np.ndarray or value.dtype.hasobject:
+        if not isinstance(value, np.ndarray) or value.dtype.hasobject:
             raise ModelFileError(f"The saved {cls}'s tensor {name!r} is not an array.")
-        tensor = torch.from_numpy(value)
+        tensor = _tensor(value)
         if tuple(tensor.shape) != tuple(meta.shape) or tensor.dtype != dtype:
             raise ModelFileError(
                 f"The saved {cls}'s tensor {name!r} is {tuple(tensor.shape)} "
@@ -372,14 +378,14 @@ def check_optimizer_state(cls, optimizer, saved):
             raise refused
         entry = {}
         for name, value in values.items():
-            if type(value) is not np.ndarray or value.dtype.kind != "f":
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
                 raise refused
             if name == "step":
                 if value.shape != () or not np.isfinite(value) or value < 0:
                     raise refused
             elif value.shape != tuple(shapes[int(key)]):
                 raise refused
-            entry[name] = torch.from_numpy(value)
+            entry[name] = _tensor(value)
         loaded[int(key)] = entry
     # How the optimizer runs (fused kernels, say) is the loading device's
     # choice, as for a new fit there; the rest is the saved state's.
