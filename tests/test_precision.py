@@ -56,6 +56,7 @@ def test_bfloat16_trains_float32_weights_and_is_repeatable(cls, sample):
     )
 
 
+@pytest.mark.slow  # a quality check: two fits on real images
 def test_bfloat16_reaches_the_float32_quality_on_real_images():
     X, _ = load_fashion_mnist_sample(return_X_y=True)
     X_test, _ = load_fashion_mnist_sample(subset="test", return_X_y=True)

@@ -81,13 +81,8 @@ def _fit(est, mode, X, y, weights):
     return est
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    derandomize=True,
-)
-@given(
+# The crossings drawn: 40 in the fast tier, 150 in the full suite (slow).
+CROSSINGS = dict(
     name=st.sampled_from(sorted(MAKERS)),
     precision=st.sampled_from(["float32", "bfloat16", "float64", "auto"]),
     layout=st.sampled_from(["rows", "images", "channel_images"]),
@@ -100,8 +95,27 @@ def _fit(est, mode, X, y, weights):
     later=st.sampled_from(["same", "rows", "other_shape"]),
     data=st.data(),
 )
+SETTINGS = dict(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(**CROSSINGS)
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_every_crossing_works_or_says_what_to_change(
+def test_crossings_work_or_say_what_to_change(**crossing):
+    _check_crossing(**crossing)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, **SETTINGS)
+@given(**CROSSINGS)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_every_crossing_works_or_says_what_to_change(**crossing):
+    _check_crossing(**crossing)
+
+
+def _check_crossing(
     name, precision, layout, weights, mode, batch_size, n_threads, later, data
 ):
     rng = np.random.RandomState(0)

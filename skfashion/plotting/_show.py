@@ -35,6 +35,7 @@ def show_figures(name=None, *, folder="."):
     >>> import matplotlib.pyplot as plt
     >>> import tempfile
     >>> from skfashion.plotting import show_figures
+    >>> plt.close("all")
     >>> _ = plt.plot([0, 1])
     >>> paths = show_figures("line", folder=tempfile.mkdtemp())
     No display: saved ...line_1.png
