@@ -230,7 +230,7 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     >>> from skfashion import VariationalAutoencoder
     >>> from skfashion.datasets import load_mnist_sample
     >>> X, _ = load_mnist_sample(return_X_y=True)
-    >>> vae = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
+    >>> vae = VariationalAutoencoder(max_epochs=5, random_state=0).fit(X[:1000])
     >>> vae.sample(4, random_state=0).shape
     (4, 784)
     """
