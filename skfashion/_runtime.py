@@ -42,7 +42,6 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 from ._compat import cpu_multiplies_bfloat16
 
@@ -258,43 +257,12 @@ def seeded(seed, device):
 
 def forward_work(module_class, module_kwargs, n_features):
     """Multiply-adds of one sample's forward pass through a module, counted on
-    the meta device (no memory, no arithmetic, a few milliseconds).
+    the meta device (no memory, no arithmetic, a few milliseconds)."""
+    from torch.utils.flop_counter import FlopCounterMode
 
-    The linear and convolution layers are counted by hooks (torch's
-    ``FlopCounterMode`` costs seconds the first time a process uses it); a
-    module whose work is elsewhere (functional products only) is counted by
-    ``FlopCounterMode``.
-    """
     with torch.device("meta"):
         module = module_class(**module_kwargs).eval()
         x = torch.empty(1, n_features)
-    total = [0]
-
-    def count(layer, inputs, output):
-        if isinstance(layer, nn.Linear):
-            total[0] += output.numel() * layer.in_features
-        elif isinstance(layer, nn.modules.conv._ConvTransposeNd):
-            kernel = math.prod(layer.kernel_size)
-            total[0] += inputs[0].numel() * kernel * layer.out_channels // layer.groups
-        elif isinstance(layer, nn.modules.conv._ConvNd):
-            kernel = math.prod(layer.kernel_size)
-            total[0] += output.numel() * kernel * layer.in_channels // layer.groups
-
-    handles = [
-        layer.register_forward_hook(count)
-        for layer in module.modules()
-        if isinstance(layer, (nn.Linear, nn.modules.conv._ConvNd))
-    ]
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    if handles:
-        return float(total[0])
-    from torch.utils.flop_counter import FlopCounterMode
-
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         module(x)
