@@ -34,6 +34,8 @@ def run(command, tmp_path, *args):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
+    # no library's warning on a command's output (tight_layout, metrics, ...)
+    assert "Warning" not in result.stdout + result.stderr, result.stderr
     return result.stdout
 
 
@@ -142,9 +144,12 @@ def test_encoded(tmp_path):
     out = run("encoded", tmp_path, "--dataset", "mnist", "--components", "16", "--conv")
     # the data first, then a line per row as it finishes, then the table
     lines = out.splitlines()
-    assert lines[0] == "MNIST: the bundled sample, 3,000 training and 1,000 test images"
-    assert lines[1] == "16 rows: 4 representations x 4 classifiers"
-    assert lines[2].startswith("[1/16] 1-NN on raw pixels: ")
+    # what --quick set (the options named win), then the data
+    assert lines[0].startswith("--quick: the bundled sample, --epochs 2 ")
+    assert lines[1] == "MNIST: the bundled sample, 3,000 training and 1,000 test images"
+    assert lines[2] == "16 rows: 4 representations x 4 classifiers"
+    assert lines[3].startswith("[1/16] 1-NN on raw pixels: ")
+    assert "  fitting autoencoder-16 (2 epochs) ..." in lines  # a line per fit
     assert "[16/16] MLP on conv-autoencoder-16: " in out
     results = json.loads((tmp_path / "encoded_mnist.json").read_text())
     assert results["complete"] and results["total_seconds"] > 0
@@ -182,7 +187,7 @@ def test_classifier(tmp_path):
     out = run("classifier", tmp_path, "--epochs", "2")
     results = json.loads((tmp_path / "classifier_fashion-mnist.json").read_text())
     assert results["data"] == "sample"
-    assert results["n_fit"] + results["n_validation"] == 3000
+    assert results["n_fit"] + results["n_validation"] == 600  # --quick's images
     assert [r["index"] for r in results["rows"]] == [0, 1, 2]  # 2: ConvClassifier
     for i, row in enumerate(results["rows"]):
         assert row["epochs"] == 2 and 1 <= row["best valid epoch"] <= 2
@@ -214,7 +219,7 @@ def test_autoencoders(tmp_path):
     results = json.loads((tmp_path / "autoencoders_mnist.json").read_text())
     seeds = {row["model"]: row for row in results["seeds"]}
     assert len(seeds) == 4 and "PCA-64" in seeds
-    assert seeds["784-144-64, batch 64, 20 epochs"]["seed's test MSE"] == 0.003
+    assert seeds["784-144-64, batch 64, 20 epochs"]["notebook's test MSE"] == 0.003
     assert all(0 < row["test MSE"] < 0.25 for row in seeds.values())
     study = results["study"]
     assert [row["model"] for row in study][-1] == "PCA-32"
@@ -226,6 +231,7 @@ def test_autoencoders(tmp_path):
     for part in ("seeds", "study"):
         assert (tmp_path / f"autoencoders_mnist_{part}.png").stat().st_size > 10_000
     assert "| Adam + L1 1e-5 on the code, 100 epochs |" in out
+    assert "three reference autoencoders" in out and "seeds'" not in out
 
 
 def test_generation(tmp_path):

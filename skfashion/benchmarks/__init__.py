@@ -53,8 +53,16 @@ def _parser():
 
 
 def main(argv=None):
-    """Run ``skfashion COMMAND [options]``; returns the exit status."""
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    """Run ``skfashion COMMAND [options]``; returns the exit status.
+
+    A bare ``skfashion`` lists the commands (the help), exit status 0.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
     module = importlib.import_module(f"{__name__}.{COMMANDS[args.command][0]}")
     try:
         module.main(args.args, prog=f"skfashion {args.command}")

@@ -32,17 +32,160 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return text
 
 
+# -- the numbers an option takes: checked as the options are read ------------------
+# argparse turns the ValueError of a ``type=`` function into "argument --epochs:
+# invalid ...: '0'" and exit status 2, before any work.
+
+
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive_int(text):
+    """A whole number of 1 or more (epochs, images, folds, ...)."""
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def int_at_least(low, high=None):
+    """A ``type=`` function for whole numbers in [low, high]."""
+
+    def check(text):
+        value = _integer(text)
+        if value < low or (high is not None and value > high):
+            within = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"must be {within}, got {value}")
+        return value
+
+    check.__name__ = "whole number"  # argparse's "invalid whole number value"
+    return check
+
+
+def seed(text):
+    """A random seed: a whole number from 0 to 2**32 - 1 (numpy's range)."""
+    value = _integer(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**32 - 1, got {value}")
+    return value
+
+
+def n_jobs(text):
+    """joblib's ``n_jobs``: 1 or more, or -1 (every core), -2 (all but one), ..."""
+    value = _integer(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "must not be 0: 1 or more jobs, or -1 for one per core"
+        )
+    return value
+
+
+def fraction(text):
+    """A fraction strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"must be a fraction between 0 and 1 (exclusive), got {text}"
+        )
+    return value
+
+
+positive_int.__name__ = "whole number"
+seed.__name__ = "seed"
+n_jobs.__name__ = "number of jobs"
+fraction.__name__ = "fraction"
+
+
 class _Parser(argparse.ArgumentParser):
-    """A command's parser: the output folder is checked as the options are read."""
+    """A command's parser: the output folder is checked as the options are read.
+
+    ``parsed.given`` is the set of options named on the command line (their
+    ``dest``), so that ``--quick`` changes only the defaults (see ``quick``).
+    """
 
     def parse_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
         parsed = super().parse_args(args, namespace)
+        parsed.given = self._given(args)
+        parsed.option_names = {
+            a.dest: a.option_strings[0] for a in self._actions if a.option_strings
+        }
         output = getattr(parsed, "output", None)
         if output is not None:
             problem = output_problem(output)
             if problem:
                 self.error(problem)  # exit status 2, before any work
+        _tidy_warnings(getattr(parsed, "quick", False))
+        if getattr(parsed, "quick", False) and getattr(parsed, "download", False):
+            self.error(
+                "--quick runs on the bundled sample: leave out --download, "
+                "or --quick to run on the full data set"
+            )
         return parsed
+
+    def _given(self, args):
+        """The ``dest`` of every option named in ``args``."""
+        defaults = [(action, action.default) for action in self._actions]
+        try:
+            for action, _ in defaults:
+                action.default = argparse.SUPPRESS
+            named, _ = self.parse_known_args(args)
+        finally:
+            for action, default in defaults:
+                action.default = default
+        return set(vars(named))
+
+
+def _one_line(message, category, filename, lineno, line=None):
+    return f"{category.__name__}: {message}\n"
+
+
+def _tidy_warnings(quick):
+    """Warnings as one line each, without the library's source line; under
+    ``--quick`` none of the ConvergenceWarnings its short fits all raise (the
+    quick note says its figures mean nothing), in the workers of a parallel
+    search too."""
+    import warnings
+
+    warnings.formatwarning = _one_line
+    if quick:
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        ignore = "ignore::sklearn.exceptions.ConvergenceWarning"
+        before = os.environ.get("PYTHONWARNINGS")
+        os.environ["PYTHONWARNINGS"] = f"{before},{ignore}" if before else ignore
+
+
+def quick(args, **defaults):
+    """With ``--quick``, set the options not named on the command line.
+
+    An option the user names wins over the quick run's value; one line says
+    what the quick run set.
+    """
+    if not args.quick:
+        return args
+    chosen = {k: v for k, v in defaults.items() if k not in args.given}
+    for k, v in chosen.items():
+        setattr(args, k, v)
+    if chosen:
+        names = getattr(args, "option_names", {})
+        shown = ", ".join(
+            f"{names.get(k, '--' + k.replace('_', '-'))} {v}"
+            for k, v in chosen.items()
+            if v is not None
+        )
+        print(
+            f"--quick: the bundled sample, {shown} (options you name win)", flush=True
+        )
+    return args
 
 
 def output_problem(output):
@@ -91,10 +234,11 @@ def parser(
         "--download",
         action="store_true",
         help="download the full data set into the data home if it is missing "
-        "(else the bundled sample stands in for it)",
+        "(a failed download is an error; without --download, a missing data set "
+        "is replaced by the bundled sample, and a line says so)",
     )
     p.add_argument("--output", default="results", help="folder for JSON/Markdown/PNG")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=seed, default=0, help="random seed")
     p.add_argument(
         "-v",
         "--verbose",
@@ -130,13 +274,14 @@ def load(args):
     line on stdout says it before any work starts.
     """
     name = NAMES[args.dataset]
+    download = getattr(args, "download", False)
     if not args.quick:
         try:
             train, test = (
                 load_dataset(
                     args.dataset,
                     subset=subset,
-                    download_if_missing=getattr(args, "download", False),
+                    download_if_missing=download,
                 )
                 for subset in ("train", "test")
             )
@@ -146,7 +291,11 @@ def load(args):
                 flush=True,
             )
             return train.data, train.target, test.data, test.target, "full"
-        except OSError:
+        except (OSError, ValueError) as exc:
+            if download:  # asked for the full data set: no sample in its place
+                sys.exit(f"skfashion: --download failed: {exc}")
+            if not isinstance(exc, OSError):  # a damaged file: say so
+                sys.exit(f"skfashion: {name} in {get_data_home()}: {exc}")
             print(
                 f"{name}: the full data set is not in {get_data_home()} "
                 "(--download fetches it)",
@@ -282,6 +431,11 @@ class RunRecord:
         sys.stdout.flush()
         self._bar.update()
 
+    def say(self, text):
+        """A line on stdout about what runs now (a fit), above the bar."""
+        self._bar.write(f"  {text} ...", sys.stdout)
+        sys.stdout.flush()
+
     def status(self):
         if self.results["complete"]:
             return (
@@ -290,9 +444,9 @@ class RunRecord:
         expected = f" of {self.n_rows}" if self.n_rows else ""
         return f"**incomplete**: {self.done}{expected} rows (stopped, or running)"
 
-    def markdown(self):
+    def markdown(self, note=True):
         parts = [self.status()]
-        if self.quick:
+        if self.quick and note:
             parts.append(f"*{QUICK_NOTE}*")
         body = self.report(self.results) if self.done else ""
         return "\n\n".join([*parts, body]).rstrip()
@@ -307,7 +461,7 @@ class RunRecord:
         self.save()
         self._bar.clear()
         print()
-        print(self.markdown())
+        print(self.markdown(note=False))  # the note once, at the end
         print(f"\nwritten: {os.path.join(self.output, self.name)}.json and .md")
         if self.quick:
             print(f"\n{QUICK_NOTE}")

@@ -1,9 +1,11 @@
-"""The seeds' autoencoders beside PCA, and the 784-32-784 optimizer study.
+"""Three reference autoencoders beside PCA, and the 784-32-784 optimizer study.
 
-(a) ``--part seeds``: the seeds' three autoencoders, trained as they were
-    (Adam 1e-3, no schedule, MSE), on ``--dataset``, beside PCA with the same
-    code size (64): test MSE on the official test images. The seeds measured
-    784-256-64 and 784-512-256-128-64 on Fashion-MNIST, 784-144-64 on MNIST.
+(a) ``--part reference``: three autoencoders of 64 codes (784-256-64,
+    784-512-256-128-64, 784-144-64), trained as the notebooks that first
+    measured them did (Adam 1e-3, no schedule, MSE), on ``--dataset``, beside
+    PCA with the same code size (64): test MSE on the official test images.
+    The notebooks measured 784-256-64 and 784-512-256-128-64 on
+    Fashion-MNIST, 784-144-64 on MNIST.
 
 (b) ``--part study``: the Keras-tutorial study on a 784-32-784 autoencoder with
     binary cross-entropy, batch 256: Adadelta 50 epochs, Adam 50 and 100
@@ -35,13 +37,14 @@ from ._common import (
     machine,
     markdown_table,
     parser,
+    positive_int,
     pyplot,
     save_figure,
 )
 
 _SEED_TRAINING = dict(learning_rate=1e-3, lr_schedule=None, loss="mse", batch_size=128)
 
-# name -> (parameters, the seed's test MSE by data set)
+# name -> (parameters, the notebook's test MSE by data set)
 SEEDS = {
     "784-256-64, 20 epochs": (
         dict(hidden_layer_sizes=(256,), max_epochs=20),
@@ -65,7 +68,7 @@ _STUDY_NET = dict(
     lr_schedule=None,
 )
 
-# name -> (parameters, the seed's last-epoch training loss)
+# name -> (parameters, the tutorial's last-epoch training loss)
 STUDY = {
     "Adadelta lr 1.0, 50 epochs": (
         dict(optimizer="adadelta", learning_rate=1.0, max_epochs=50),
@@ -84,7 +87,7 @@ STUDY = {
 }
 
 
-def fit(params, X, args):
+def fit(params, X, args, record=None, name=""):
     """Fit an Autoencoder with ``params`` (``--epochs``, or cut by --quick)."""
     if args.epochs:
         params = {**params, "max_epochs": args.epochs}
@@ -96,6 +99,8 @@ def fit(params, X, args):
         verbose=args.verbose,
         precision=args.precision,
     )
+    if record is not None:
+        record.say(f"fitting {name}: {ae.max_epochs} epochs in this run")
     with Timer() as t:
         ae.fit(X)
     return ae, t.seconds
@@ -112,7 +117,7 @@ def test_errors(reconstructions, X_test):
 def seeds_part(X, X_test, args, record):
     models = {}
     for name, (params, seed_mse) in SEEDS.items():
-        ae, seconds = fit({**_SEED_TRAINING, **params}, X, args)
+        ae, seconds = fit({**_SEED_TRAINING, **params}, X, args, record, name)
         models[name] = ae
         record.add(
             {
@@ -121,7 +126,7 @@ def seeds_part(X, X_test, args, record):
                 "fit_s": seconds,
                 "last train loss": ae.loss_curve_[-1],
                 **test_errors(ae.reconstruct(X_test), X_test),
-                "seed's test MSE": seed_mse.get(args.dataset, "not measured"),
+                "notebook's test MSE": seed_mse.get(args.dataset, "not measured"),
             },
             "seeds",
         )
@@ -142,7 +147,7 @@ def seeds_part(X, X_test, args, record):
 def study_part(X, X_test, args, record):
     models = {}
     for name, (params, seed_loss) in STUDY.items():
-        ae, seconds = fit({**_STUDY_NET, **params}, X, args)
+        ae, seconds = fit({**_STUDY_NET, **params}, X, args, record, name)
         models[name] = ae
         codes = ae.transform(X_test)
         record.add(
@@ -152,7 +157,7 @@ def study_part(X, X_test, args, record):
                 "fit_s": seconds,
                 "first train loss": ae.loss_curve_[0],
                 "last train loss": ae.loss_curve_[-1],
-                "seed's last loss": seed_loss if seed_loss is not None else "",
+                "tutorial's last loss": seed_loss if seed_loss is not None else "",
                 **test_errors(ae.reconstruct(X_test), X_test),
                 "mean code": float(codes.mean()),
                 "mean |code|": float(np.abs(codes).mean()),
@@ -175,12 +180,13 @@ def plot(models, X_test, name, title, args):
     from skfashion.plotting import ReconstructionDisplay
 
     plt = pyplot()
-    fig, axes = plt.subplots(len(models), 1, figsize=(9, 1.9 * len(models)))
+    fig, axes = plt.subplots(
+        len(models), 1, figsize=(9, 1.9 * len(models)), layout="constrained"
+    )
     for ax, (label, model) in zip(axes, models.items()):
         ReconstructionDisplay.from_estimator(model, X_test, ax=ax)
         ax.set_title(f"{label}: MSE {ax.get_title().rsplit(' ', 1)[-1]}", fontsize=9)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     save_figure(fig, args.output, name, dpi=100)
 
 
@@ -188,15 +194,17 @@ def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument(
         "--part",
-        choices=["seeds", "study", "both"],
+        type=lambda part: "reference" if part == "seeds" else part,  # its old name
+        choices=["reference", "study", "both"],
         default="both",
-        help="the seeds' networks, the study of the defaults, or both",
+        help="the three reference autoencoders and PCA, the optimizer study of "
+        "784-32-784, or both",
     )
     p.add_argument(
         "--epochs",
-        type=int,
-        help="epochs of every autoencoder (default: each one's own, as the seeds "
-        "and the tutorial trained them; 2 at most with --quick)",
+        type=positive_int,
+        help="epochs of every autoencoder (default: each one's own, as the "
+        "notebooks and the tutorial trained them; 2 at most with --quick)",
     )
     args = p.parse_args(argv)
     X, _, X_test, _, source = load(args)
@@ -212,7 +220,7 @@ def main(argv=None, prog=None):
     parts = {
         part: run
         for part, run in (("seeds", seeds_part), ("study", study_part))
-        if args.part in (part, "both")
+        if args.part in (PARTS[part], "both")
     }
     n_rows = sum(len(SEEDS if p == "seeds" else STUDY) + 1 for p in parts)
     with RunRecord(args, stem, results, report, n_rows) as record:
@@ -223,8 +231,10 @@ def main(argv=None, prog=None):
         record.finish()
 
 
+# the results' section of each --part (the JSON keeps its first name)
+PARTS = {"seeds": "reference", "study": "study"}
 TITLES = {
-    "seeds": "the seeds' autoencoders (Adam 1e-3, MSE) and PCA",
+    "seeds": "three reference autoencoders (Adam 1e-3, MSE) and PCA",
     "study": "784-32-784, binary cross-entropy, batch 256",
 }
 

@@ -50,13 +50,17 @@ from skfashion.timing import Timer
 
 from ._common import (
     RunRecord,
+    int_at_least,
     load,
     machine,
     markdown_table,
     parser,
+    positive_int,
+    quick,
     save_figure,
     with_precision,
 )
+from ._common import n_jobs as n_jobs_type
 
 SWEEPS = (
     "autoencoder",
@@ -207,6 +211,15 @@ def plot_landscape(search, x_param, y_param, output, name, title):
     save_figure(display.figure_, output, name)
 
 
+def fit_lines(args):
+    """The searches' ``verbose``: 2, a line as each fit ends; 3 with -v."""
+    return 2 + min(args.verbose, 1)
+
+
+# What --quick sets, where the command line does not.
+QUICK = dict(n_train=600, cv=2)
+
+
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
     p.add_argument(
@@ -217,10 +230,23 @@ def main(argv=None, prog=None):
         help="the searches to run",
     )
     p.add_argument(
-        "--n-train", type=int, default=6000, help="training images searched on"
+        "--n-train",
+        type=positive_int,
+        default=6000,
+        help=f"training images searched on ({QUICK['n_train']} with --quick)",
     )
-    p.add_argument("--cv", type=int, default=3, help="cross-validation folds")
-    p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
+    p.add_argument(
+        "--cv",
+        type=int_at_least(2),
+        default=3,
+        help=f"cross-validation folds, 2 or more ({QUICK['cv']} with --quick)",
+    )
+    p.add_argument(
+        "--n-jobs",
+        type=n_jobs_type,
+        default=None,
+        help="parallel fits (joblib): 1 or more, or -1 for one per core",
+    )
     p.add_argument(
         "--backend",
         choices=["loky", "dask"],
@@ -231,11 +257,16 @@ def main(argv=None, prog=None):
     p.add_argument(
         "--name", default=None, help="stem of the result files (grid_search_DATASET)"
     )
-    args = p.parse_args(argv)
+    args = quick(p.parse_args(argv), **QUICK)
     sweeps = SWEEPS if "all" in args.sweep else args.sweep
     X, y, X_test, y_test, source = load(args)
-    if args.quick:
-        args.n_train, args.cv = min(args.n_train, 600), 2
+    n_classes = len(np.unique(y))
+    if min(args.n_train, len(X)) < args.cv * n_classes:
+        p.error(
+            f"--n-train {args.n_train} is too few for --cv {args.cv}: each of "
+            f"the {args.cv} folds needs an image of each of the {n_classes} "
+            f"classes ({args.cv * n_classes} images or more)"
+        )
     if args.n_train < len(X):
         X, _, y, _ = train_test_split(
             X, y, train_size=args.n_train, stratify=y, random_state=args.seed
@@ -288,8 +319,9 @@ def run_sweeps(args, sweeps, X, y, X_test, y_test, stem, record, md):
         estimator, grid = makers[sweep](args.seed, args.quick)
         if args.quick:
             grid = shrink(grid)
+        record.say(f"{sweep} sweep")
         search = GridSearchCV(
-            estimator, grid, cv=args.cv, n_jobs=args.n_jobs, verbose=args.verbose
+            estimator, grid, cv=args.cv, n_jobs=args.n_jobs, verbose=fit_lines(args)
         )
         search, seconds = run_search(
             search,
@@ -345,6 +377,7 @@ def run_sweeps(args, sweeps, X, y, X_test, y_test, stem, record, md):
     }
     for sweep, run in others.items():
         if sweep in sweeps:
+            record.say(f"{sweep} sweep")
             md.append(run())
             record.step(f"{sweep} sweep")
 
@@ -371,7 +404,9 @@ def halving(args, X, y, results):
         ]
     )
     full, full_s = run_search(
-        GridSearchCV(pipe, grid, cv=args.cv, n_jobs=args.n_jobs, verbose=args.verbose),
+        GridSearchCV(
+            pipe, grid, cv=args.cv, n_jobs=args.n_jobs, verbose=fit_lines(args)
+        ),
         X,
         y,
         args.backend,
@@ -387,7 +422,7 @@ def halving(args, X, y, results):
         cv=args.cv,
         n_jobs=args.n_jobs,
         random_state=args.seed,
-        verbose=args.verbose,
+        verbose=fit_lines(args),
     )
     halved, halved_s = run_search(halving_search, X, y, args.backend, args.precision)
     entry = {
@@ -442,7 +477,7 @@ def autoencoder_halving(args, X, y, X_test, y_test, results):
         random_state=args.seed,
         # training-fold scores would cost a 1-NN over every training image
         return_train_score=False,
-        verbose=args.verbose,
+        verbose=fit_lines(args),
     )
     search, seconds = run_search(search, X, y, args.backend, args.precision)
     with Timer() as t:
@@ -504,6 +539,7 @@ def cache(args, X, y, results):
                 {"knn__n_neighbors": [1, 3, 5, 7, 9]},
                 cv=args.cv,
                 n_jobs=args.n_jobs,
+                verbose=fit_lines(args),
             )
             _, seconds = run_search(search, X, y, args.backend, args.precision)
             with open(counter) as f:
@@ -532,7 +568,9 @@ def parallel(args, X, y, results):
     n_cores = os.cpu_count() or 1
     rows = []
     for n_jobs in (1, n_cores):
-        search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=n_jobs)
+        search = GridSearchCV(
+            estimator, grid, cv=args.cv, n_jobs=n_jobs, verbose=fit_lines(args)
+        )
         search, seconds = run_search(search, X, None, args.backend, args.precision)
         rows.append(
             {

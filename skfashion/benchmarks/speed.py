@@ -50,7 +50,15 @@ from skfashion import (
     FeedForwardClassifier,
 )
 
-from ._common import RunRecord, load, machine, markdown_table, parser
+from ._common import (
+    RunRecord,
+    load,
+    machine,
+    markdown_table,
+    parser,
+    positive_int,
+    quick,
+)
 
 # -- the machine's limits ------------------------------------------------------
 
@@ -277,6 +285,10 @@ def training_rows(X, y, args, limits, record):
         n = args.n_train_conv if conv else args.n_train
         Xn, yn = X[:n], y[:n]
         target = None if is_ae else yn
+        record.say(
+            f"timing {name}: {args.repeats} round(s) of {args.epochs} epoch(s) "
+            f"on {len(Xn)} images, each way of training"
+        )
         # The module the estimator builds, taken from a one-epoch fit.
         probe = estimator.set_params(max_epochs=1).fit(
             Xn[:256], None if is_ae else yn[:256]
@@ -463,17 +475,37 @@ def inference_rows(fitted, X, record, quick=False):
             )
 
 
+# What --quick sets, where the command line does not.
+QUICK = dict(n_train=1000, n_train_conv=256, epochs=1, repeats=1)
+
+
 def main(argv=None, prog=None):
     p = parser(__doc__.splitlines()[0], prog=prog)
-    p.add_argument("--n-train", type=int, default=20000, help="training images")
+    p.add_argument(
+        "--n-train",
+        type=positive_int,
+        default=20000,
+        help=f"training images ({QUICK['n_train']} with --quick)",
+    )
     p.add_argument(
         "--n-train-conv",
-        type=int,
+        type=positive_int,
         default=5000,
-        help="training images of the convolutional estimators",
+        help="training images of the convolutional estimators "
+        f"({QUICK['n_train_conv']} with --quick)",
     )
-    p.add_argument("--epochs", type=int, default=3, help="epochs per round")
-    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=3,
+        help=f"epochs per round ({QUICK['epochs']} with --quick)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=3,
+        help=f"interleaved rounds ({QUICK['repeats']} with --quick)",
+    )
     p.add_argument("--no-options", action="store_true", help="skip the options")
     p.add_argument(
         "--estimators",
@@ -482,25 +514,15 @@ def main(argv=None, prog=None):
         default=list(ESTIMATORS),
         help="the estimators measured",
     )
-    args = p.parse_args(argv)
+    args = quick(p.parse_args(argv), **QUICK)
     # Fits of a few epochs, timed: whether they learned is not the question.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    if args.quick:
-        args.epochs, args.repeats, args.n_train = 1, 1, 1000
-        args.n_train_conv = 256
     X, y, _, _, source = load(args)
     X, y = X[: args.n_train], y[: args.n_train].astype(np.int64)
     load_at_start = os.getloadavg()[0]
     # torch.compile's first epoch is measured in a cold cache: this run's own.
     cache = tempfile.TemporaryDirectory(prefix="skfashion-speed-inductor-")
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache.name
-    seconds = 0.2 if args.quick else 1.0  # of each measure of the machine
-    limits = {
-        "float32": matmul_peak(torch.float32, seconds),
-        "bfloat16": matmul_peak(torch.bfloat16, seconds),
-        "bandwidth": memory_bandwidth(seconds=seconds),
-    }
-    print(f"matmul peak GFLOP/s and bandwidth GB/s: {limits}", flush=True)
     results = {
         "dataset": args.dataset,
         "data": source,
@@ -510,8 +532,8 @@ def main(argv=None, prog=None):
         "repeats": args.repeats,
         "machine": machine(),
         "load_average_at_start": load_at_start,
-        "peak_gflops": {k: limits[k] for k in ("float32", "bfloat16")},
-        "bandwidth_gbs": limits["bandwidth"],
+        "peak_gflops": None,  # measured in the run, its record already written
+        "bandwidth_gbs": None,
         "training": [],
         "options": [],
         "inference": [],
@@ -528,6 +550,17 @@ def main(argv=None, prog=None):
     if set(args.estimators) != set(ESTIMATORS):  # a part: a file of its own
         name += "".join(f"_{key}" for key in ESTIMATORS if key in args.estimators)
     with RunRecord(args, name, results, report, n_rows) as record:
+        seconds = 0.2 if args.quick else 1.0  # of each measure of the machine
+        record.say("measuring the matrix-multiply peak and the memory bandwidth")
+        limits = {
+            "float32": matmul_peak(torch.float32, seconds),
+            "bfloat16": matmul_peak(torch.bfloat16, seconds),
+            "bandwidth": memory_bandwidth(seconds=seconds),
+        }
+        print(f"matmul peak GFLOP/s and bandwidth GB/s: {limits}", flush=True)
+        record.results["peak_gflops"] = {k: limits[k] for k in ("float32", "bfloat16")}
+        record.results["bandwidth_gbs"] = limits["bandwidth"]
+        record.save()
         with cache:
             fitted = training_rows(X, y, args, limits, record)
         # what precision=args.precision became on this machine
@@ -547,12 +580,15 @@ def report(results):
         f"{results['load_average_at_start']:.2f}. Medians of {results['repeats']} "
         f"interleaved rounds of {results['epochs']} epochs; "
         f"{results['n_train_conv']} images for the convolutional estimators.",
-        "",
-        f"Matrix-multiply peak: {results['peak_gflops']['float32']:.0f} GFLOP/s "
-        f"in float32, {results['peak_gflops']['bfloat16']:.0f} GFLOP/s in "
-        f"bfloat16; memory bandwidth {results['bandwidth_gbs']:.1f} GB/s (a large "
-        "copy).",
     ]
+    if results["peak_gflops"] is not None:
+        md += [
+            "",
+            f"Matrix-multiply peak: {results['peak_gflops']['float32']:.0f} "
+            f"GFLOP/s in float32, {results['peak_gflops']['bfloat16']:.0f} GFLOP/s "
+            f"in bfloat16; memory bandwidth {results['bandwidth_gbs']:.1f} GB/s (a "
+            "large copy).",
+        ]
     if "precision_of_the_defaults" in results:
         md += [
             "",
