@@ -69,6 +69,13 @@ class BaseAutoencoder(
         output = self.output_activation
         if warm:  # the fitted network's output, whatever these data are
             output = self.output_activation_
+            if self.output_activation not in ("auto", output):
+                raise ValueError(
+                    "warm_start=True and partial_fit go on training the fitted "
+                    "network, but this fit needs another (output_activation: "
+                    f"{output!r} -> {self.output_activation!r}). Fit with "
+                    "warm_start=False to start anew."
+                )
         elif output == "auto":
             output = "sigmoid" if in_unit else "identity"
         loss = self.loss
@@ -341,8 +348,15 @@ class BaseAutoencoder(
             )
         rng = check_random_state(random_state)
         if distribution == "fitted":
+            # The codes' covariance is singular where codes are tied (more
+            # codes than the network's narrowest layer, or a code unused):
+            # numpy then finds it "not positive-semidefinite" by rounding and
+            # warns; its draw (by SVD) is the same without the check.
             codes = rng.multivariate_normal(
-                self.code_mean_, self.code_covariance_, size=n_samples
+                self.code_mean_,
+                self.code_covariance_,
+                size=n_samples,
+                check_valid="ignore",
             )
         else:
             codes = rng.standard_normal((n_samples, self.code_mean_.shape[0]))

@@ -72,6 +72,16 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
         density = super()._code_density(codes, fitted)
         if self.sample_mixture is None:
             return density
+        if self.sample_mixture > len(codes):
+            warnings.warn(
+                f"sample_mixture={self.sample_mixture} Gaussians, but the fit had "
+                f"{len(codes)} training images: the codes' mixture has "
+                f"{len(codes)} (one an image, so sample() draws near copies of "
+                "them). Fit on more images, or set sample_mixture to "
+                f"{max(1, len(codes) // 10)} or fewer.",
+                UserWarning,
+                stacklevel=2,
+            )
         if len(codes) < 2:  # GaussianMixture needs two; one point, its own
             return {
                 **density,

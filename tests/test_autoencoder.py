@@ -1,5 +1,6 @@
 import io
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -334,3 +335,49 @@ def test_vae_without_a_mixture_samples_from_the_prior_and_says_so(data):
     one = VariationalAutoencoder((16,), 4, max_epochs=1, random_state=0).fit(X[:1])
     assert one.code_mixture_weights_.tolist() == [1.0]
     assert one.sample(2, random_state=0).shape == (2, 784)
+
+
+# -- smaller cases of issue 34, item 8 -------------------------------------------
+
+
+def test_a_mixture_larger_than_the_data_warns(data):
+    X = data[0][:12]
+    vae = VariationalAutoencoder((8,), 2, max_epochs=1, random_state=0)
+    with pytest.warns(UserWarning, match="sample_mixture=30 Gaussians, but the fit"):
+        vae.fit(X)
+    assert vae.code_mixture_weights_.shape == (12,)
+    with warnings.catch_warnings():
+        # as many as the data, or none: no such warning
+        warnings.filterwarnings("error", message="sample_mixture")
+        vae.set_params(sample_mixture=12).fit(X)
+        vae.set_params(sample_mixture=None).fit(X)
+
+
+def test_a_warm_start_refuses_another_output_activation(data):
+    X = data[0][:200]
+    ae = Autoencoder((8,), 2, max_epochs=1, warm_start=True, random_state=0)
+    ae.fit(X)
+    assert ae.output_activation_ == "sigmoid"
+    before = {k: v.clone() for k, v in ae.net_.module_.state_dict().items()}
+    for other in ("identity",):
+        with pytest.raises(ValueError, match="output_activation: 'sigmoid' -> "):
+            ae.set_params(output_activation=other).fit(X)
+        with pytest.raises(ValueError, match="warm_start=False"):
+            ae.partial_fit(X)
+    assert ae.n_epochs_ == 1  # left as it was
+    torch.testing.assert_close(ae.net_.module_.state_dict(), before)
+    ae.set_params(output_activation="sigmoid").fit(X)  # the same: goes on
+    ae.set_params(output_activation="auto").fit(X)  # 'auto': the fitted one
+    assert ae.n_epochs_ == 3
+
+
+def test_sampling_from_a_singular_covariance_is_quiet(data):
+    # 16 codes from 4 hidden units: the codes' covariance has rank 4 at most,
+    # which numpy found "not positive-semidefinite" by rounding, and warned
+    X = data[0][:300]
+    ae = Autoencoder((4,), 16, max_epochs=1, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = ae.sample(50, random_state=0)
+    assert new.shape == (50, 784) and np.isfinite(new).all()
+    np.testing.assert_array_equal(new, ae.sample(50, random_state=0))
