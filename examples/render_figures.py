@@ -28,7 +28,7 @@ def run_example(path):
     plt.close("all")
     show, show_figures = plt.show, skfashion.plotting.show_figures
     plt.show = lambda *args, **kwargs: None
-    skfashion.plotting.show_figures = lambda *args, **kwargs: []
+    skfashion.plotting.show_figures = lambda *args, **kwargs: None
     try:
         runpy.run_path(path, run_name="__main__")
     finally:

@@ -25,8 +25,8 @@ def show_figures(name=None, *, folder="."):
 
     Returns
     -------
-    paths : list of str
-        The files written (empty when the figures were shown).
+    None
+        The paths of the files written are printed.
 
     Examples
     --------
@@ -37,7 +37,7 @@ def show_figures(name=None, *, folder="."):
     >>> from skfashion.plotting import show_figures
     >>> plt.close("all")
     >>> _ = plt.plot([0, 1])
-    >>> paths = show_figures("line", folder=tempfile.mkdtemp())
+    >>> show_figures("line", folder=tempfile.mkdtemp())
     No display: saved ...line_1.png
     >>> plt.close("all")
     """
@@ -47,12 +47,12 @@ def show_figures(name=None, *, folder="."):
     interactive = matplotlib.get_backend().lower() not in _NON_INTERACTIVE
     if interactive:
         plt.show()
-        return []
+        return
     # A script's __main__ has a __file__; a session's, a notebook's and
     # sphinx-gallery's (which scrapes the figures itself) have none.
     script = getattr(sys.modules.get("__main__"), "__file__", None)
     if script is None:
-        return []
+        return
     if name is None:
         name = os.path.splitext(os.path.basename(script))[0]
     folder = os.fspath(folder)
@@ -64,7 +64,6 @@ def show_figures(name=None, *, folder="."):
         paths.append(path)
     if paths:
         print("No display: saved " + ", ".join(paths))
-    return paths
 
 
 # matplotlib's backends that draw to files only.
