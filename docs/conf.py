@@ -8,8 +8,9 @@ Build (warnings are errors, the gallery pages from the examples' sources):
 The gallery's scripts run as the site is built (a few minutes on the bundled
 samples), so that every example's page shows its figures; their figures go
 into the build, never into the repository. ``SKFASHION_GALLERY=0`` skips them
-for a quick look at the text (the gallery's pages then lack their figures). To look at the build as a reader does, headless Chromium (the
-distribution's ``chromium`` package) screenshots a page::
+for a quick look at the text (the gallery's pages then lack their figures).
+To look at the build as a reader does, headless Chromium (the distribution's
+``chromium`` package) screenshots a page::
 
     chromium --headless --no-sandbox --window-size=1280,1600 \
         --screenshot=index.png file://$PWD/docs/_build/html/index.html
