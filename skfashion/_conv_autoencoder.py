@@ -237,8 +237,8 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     --------
     >>> from skfashion import ConvAutoencoder
     >>> from skfashion.datasets import load_fashion_mnist_sample
-    >>> images = load_fashion_mnist_sample().images[:300]
-    >>> ae = ConvAutoencoder((8, 16), 16, max_epochs=1, random_state=0).fit(images)
+    >>> images = load_fashion_mnist_sample().images[:1000]
+    >>> ae = ConvAutoencoder((8, 16), 16, max_epochs=2, random_state=0).fit(images)
     >>> ae.image_shape_, ae.transform(images[:5]).shape
     ((1, 28, 28), (5, 16))
     >>> ae.inverse_transform(ae.transform(images[:5])).shape

@@ -271,8 +271,8 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     --------
     >>> from skfashion import ConvVariationalAutoencoder
     >>> from skfashion.datasets import load_fashion_mnist_sample
-    >>> images = load_fashion_mnist_sample().images[:300]
-    >>> vae = ConvVariationalAutoencoder((8, 16), 4, max_epochs=1, random_state=0)
+    >>> images = load_fashion_mnist_sample().images[:1000]
+    >>> vae = ConvVariationalAutoencoder((8, 16), 4, max_epochs=2, random_state=0)
     >>> vae.fit(images).transform(images[:5]).shape
     (5, 4)
     >>> vae.sample(3, random_state=0).shape

@@ -57,6 +57,7 @@ def data(sample_images):
     return images[:300], y[:300]
 
 
+@pytest.mark.few_epochs
 def test_augmented_fits_are_repeatable_and_predict_without_augmentation(data):
     X, y = data
     clf = ConvClassifier(

@@ -76,6 +76,7 @@ def test_history_records_accuracy_and_early_stopping_keeps_the_best(data):
     assert clf.best_validation_loss_ == min(clf.validation_loss_curve_)
 
 
+@pytest.mark.few_epochs
 def test_features_of_the_last_hidden_layer(data):
     X = data[0][:50]
     clf = small(max_epochs=2).fit(X, data[1][:50])

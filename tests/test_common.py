@@ -15,6 +15,10 @@ from skfashion import (
     VariationalAutoencoder,
 )
 
+# scikit-learn's checks fit a few epochs on a few rows of noise: that the
+# models learn nothing there (ConvergenceWarning) is expected.
+pytestmark = pytest.mark.few_epochs
+
 # Every estimator with its default parameters, but for small networks and few
 # epochs, which keep the ~50 checks per estimator fast (the behaviour checked
 # does not depend on the size); then the options that change the training path.
@@ -97,7 +101,6 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("estimator", EQUIVALENT, ids=lambda est: type(est).__name__)
 def test_sample_weight_equivalence(estimator):
     # A weight of 0 is a removed sample, an integer weight a repeated one, to

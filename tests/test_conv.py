@@ -32,6 +32,7 @@ def test_modules_halve_the_image_per_block_and_give_rows_back(
     assert clf(x).shape == (5, 3) and clf.features(x).shape == (5, 256)
 
 
+@pytest.mark.few_epochs
 def test_auto_image_shape_comes_from_the_data(sample):
     train, _ = sample
     images = train.images[:64]
@@ -64,6 +65,7 @@ def test_bad_shapes_and_kernels_say_what_to_do(sample):
         ConvAutoencoder(channels=(8, 0), max_epochs=1).fit(rows)
 
 
+@pytest.mark.few_epochs
 def test_a_failed_refit_keeps_the_fitted_model(sample):
     train, _ = sample
     ae = ConvAutoencoder(channels=4, n_components=2, max_epochs=1, random_state=0)
@@ -75,6 +77,7 @@ def test_a_failed_refit_keeps_the_fitted_model(sample):
     np.testing.assert_array_equal(ae.transform(train.images[:5]), before)
 
 
+@pytest.mark.few_epochs
 def test_conv_classifier_learns_real_images(sample):
     train, test = sample
     params = dict(channels=(8, 16), dense_units=64, max_epochs=3, random_state=0)

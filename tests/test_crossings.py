@@ -27,6 +27,7 @@ def rows(sample_images):
     return images[:200].reshape(200, -1), y[:200]
 
 
+@pytest.mark.few_epochs
 @pytest.mark.parametrize("ae", AUTOENCODERS, ids=lambda e: type(e).__name__)
 def test_float64_autoencoders_decode_and_sample_in_float64(ae, rows):
     X, _ = rows
@@ -41,6 +42,7 @@ def test_float64_autoencoders_decode_and_sample_in_float64(ae, rows):
     assert ae.inverse_transform(codes.astype(np.float32).tolist()).shape == (5, 784)
 
 
+@pytest.mark.few_epochs
 def test_a_tiny_step_size_builds_no_more_milestones_than_epochs(rows):
     X, _ = rows
     ae = Autoencoder((16,), 4, max_epochs=3, lr_schedule="step", lr_step_size=1e-9)
@@ -79,6 +81,7 @@ def test_partial_fit_refuses_other_classes_on_a_later_call(rows):
         clf.partial_fit(X, y, classes=np.arange(11))
 
 
+@pytest.mark.few_epochs
 def test_a_refit_leaves_only_what_a_fresh_fit_would(rows):
     X, _ = rows
     ae = Autoencoder((16,), 4, max_epochs=2, early_stopping=True, random_state=0)
@@ -91,6 +94,7 @@ def test_a_refit_leaves_only_what_a_fresh_fit_would(rows):
     assert not hasattr(ae, "validation_loss_curve_")
 
 
+@pytest.mark.few_epochs
 def test_autoencoders_score_with_sample_weight(rows):
     X, _ = rows
     ae = Autoencoder((16,), 4, max_epochs=2, random_state=0).fit(X)
@@ -110,6 +114,7 @@ def conv_classifier(sample_images):
     )
 
 
+@pytest.mark.few_epochs
 def test_images_of_another_shape_are_refused_at_every_method(
     conv_classifier, sample_images
 ):
@@ -126,6 +131,7 @@ def test_images_of_another_shape_are_refused_at_every_method(
     conv_classifier.predict(images[:5].reshape(5, -1))
 
 
+@pytest.mark.few_epochs
 def test_channels_last_images_are_refused_with_the_fix(sample_images):
     rgb = np.random.RandomState(0).rand(20, 8, 8, 3).astype(np.float32)
     ae = ConvAutoencoder((4,), 2, max_epochs=1)
@@ -137,6 +143,7 @@ def test_channels_last_images_are_refused_with_the_fix(sample_images):
         ae.transform(rgb)
 
 
+@pytest.mark.few_epochs
 def test_an_image_shape_that_contradicts_the_images_is_refused(sample_images):
     images, _ = sample_images
     ae = ConvAutoencoder((4,), 2, image_shape=(14, 56), max_epochs=1)

@@ -238,6 +238,7 @@ def test_batch_norm_with_batches_of_one_is_a_clear_error(data):
     small_clf(batch_norm=False, batch_size=1, max_epochs=1).fit(X[:50], y[:50])
 
 
+@pytest.mark.few_epochs
 def test_devices_are_checked_by_skfashion(monkeypatch, data):
     X = data[0][:50]
     assert small_ae(device=torch.device("cpu")).fit(X).net_.device == "cpu"
@@ -256,6 +257,7 @@ def test_devices_are_checked_by_skfashion(monkeypatch, data):
     assert resolve_device("mps") == "mps"
 
 
+@pytest.mark.few_epochs
 def test_sample_needs_a_positive_count_and_the_vae_takes_standard(data):
     X = data[0]
     ae = small_ae().fit(X)
@@ -296,6 +298,7 @@ def test_booleans_are_not_numbers(params, data):
         small_ae(**params).fit(data[0][:50])
 
 
+@pytest.mark.few_epochs
 def test_auto_output_fits_any_numeric_data_and_explicit_choices_refuse():
     X = np.random.default_rng(0).normal(size=(100, 10))
     ae = Autoencoder((16,), 4, max_epochs=20, random_state=0).fit(X)
@@ -319,6 +322,7 @@ def _seeded_fit(X):
     return ae.fit(X).transform(X)
 
 
+@pytest.mark.few_epochs
 def test_seeded_fits_in_threads_equal_the_fit_alone(data):
     X = data[0][:300]
     alone = _seeded_fit(X)
@@ -343,6 +347,7 @@ class RecordEpochs(Callback):
         self.epochs.append(len(net.history))
 
 
+@pytest.mark.few_epochs
 def test_callbacks_are_used_as_given_and_checked(data):
     X = data[0][:100]
     recorder = RecordEpochs()

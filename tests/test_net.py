@@ -108,6 +108,7 @@ def test_noise_goes_to_the_input_in_training_only():
     torch.testing.assert_close(noisy, expected)
 
 
+@pytest.mark.few_epochs
 def test_the_epoch_table_has_no_colour_codes_outside_a_terminal(capsys):
     from skfashion import FeedForwardClassifier
 

@@ -88,6 +88,7 @@ def test_precision_is_validated(sample):
         Autoencoder(precision="float16").fit(X)
 
 
+@pytest.mark.few_epochs
 def test_the_fused_optimizer_where_torch_has_one(sample):
     assert optimizer_kwargs("adam", "cpu") == {"fused": True}
     assert optimizer_kwargs("rmsprop", "cpu") == {}

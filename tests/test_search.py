@@ -32,6 +32,7 @@ def _search(memory):
     return GridSearchCV(pipe, grid, cv=2)
 
 
+@pytest.mark.few_epochs
 def test_cached_pipeline_fits_each_autoencoder_once_per_fold(data, tmp_path):
     FITS.clear()
     plain = _search(None).fit(*data)
