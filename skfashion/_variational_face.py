@@ -60,10 +60,15 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
             return agree
         if not all(present):
             return [*agree, ("code_mixture_weights_", False)]
-        k, n = len(fitted[names[0]]), self.n_components
+        weights, n = fitted[names[0]], self.n_components
+        k = len(weights)
         return [
             *agree,
-            ("code_mixture_weights_", k >= 1),
+            # what sample draws the Gaussians by: a distribution
+            (
+                "code_mixture_weights_",
+                k >= 1 and (weights >= 0).all() and abs(weights.sum() - 1) < 1e-3,
+            ),
             ("code_mixture_means_", fitted[names[1]].shape == (k, n)),
             ("code_mixture_covariances_", fitted[names[2]].shape == (k, n, n)),
         ]

@@ -406,3 +406,23 @@ def test_a_conv_model_with_a_crafted_image_shape_is_refused(data, tmp_path):
     _craft(path, _set("image_shape_", {"__tuple__": [1, 28, 29]}))
     with pytest.raises(io.ModelFileError, match="image_shape_"):
         io.load(path)
+
+
+def test_a_format_1_file_with_widened_strings_is_refused(tmp_path):
+    """Format 1 held strings as JSON with a declared dtype: a width beyond
+    the longest string given is refused before any array is made."""
+    source = os.path.join(os.path.dirname(__file__), "data")
+    with safe_open(os.path.join(source, "model_format_1.safetensors"), "pt") as f:
+        metadata = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    document = json.loads(metadata["skfashion"])
+    document["fitted"]["__dict__"]["classes_"] = {
+        "__strings__": [str(i) for i in range(10)],
+        "dtype": "<U100000000",
+        "shape": [10],
+    }
+    path = tmp_path / "v1.safetensors"
+    metadata = {"skfashion": json.dumps(document)}
+    path.write_bytes(safetensors_bytes(tensors, metadata=metadata))
+    with pytest.raises(io.ModelFileError, match="wider than given"):
+        io.load(path)
