@@ -340,6 +340,7 @@ def test_vae_without_a_mixture_samples_from_the_prior_and_says_so(data):
 # -- smaller cases of issue 34, item 8 -------------------------------------------
 
 
+@pytest.mark.few_epochs
 def test_a_mixture_larger_than_the_data_warns(data):
     X = data[0][:12]
     vae = VariationalAutoencoder((8,), 2, max_epochs=1, random_state=0)
@@ -353,6 +354,7 @@ def test_a_mixture_larger_than_the_data_warns(data):
         vae.set_params(sample_mixture=None).fit(X)
 
 
+@pytest.mark.few_epochs
 def test_a_warm_start_refuses_another_output_activation(data):
     X = data[0][:200]
     ae = Autoencoder((8,), 2, max_epochs=1, warm_start=True, random_state=0)
@@ -371,6 +373,7 @@ def test_a_warm_start_refuses_another_output_activation(data):
     assert ae.n_epochs_ == 3
 
 
+@pytest.mark.few_epochs
 def test_sampling_from_a_singular_covariance_is_quiet(data):
     # 16 codes from 4 hidden units: the codes' covariance has rank 4 at most,
     # which numpy found "not positive-semidefinite" by rounding, and warned

@@ -70,6 +70,7 @@ def test_reconstruction_display_takes_any_transformer_with_an_inverse(data):
     assert display.error == pytest.approx(((X[:5] - expected) ** 2).mean(), rel=1e-5)
 
 
+@pytest.mark.few_epochs
 def test_samples_display(data):
     X = data[0]
     vae = VariationalAutoencoder((32,), 4, max_epochs=2, random_state=0).fit(X)
@@ -101,7 +102,9 @@ def test_learning_curves_from_history(data):
     assert list(ae_display.lines_) == ["train_loss"] and len(ae_display.axes_) == 1
 
 
-@pytest.mark.parametrize("method", ["pca", "tsne"])
+@pytest.mark.parametrize(
+    "method", ["pca", pytest.param("tsne", marks=pytest.mark.slow)]
+)
 def test_latent_space_display(data, method):
     X, y, names, ae, _ = data
     display = LatentSpaceDisplay.from_estimator(
@@ -200,3 +203,55 @@ def test_sample_grids_fill_their_figure(data):
     width, height = display.figure_.get_size_inches()
     # two rows of eight square images: about four times wider than high
     assert 3 < width / height < 5
+
+
+# -- colour images and unfitted estimators (issue 34, item 8) --------------------
+
+
+def test_mosaic_of_colour_images_keeps_the_channels_last():
+    rng = np.random.default_rng(0)
+    images = rng.random((5, 3, 4, 6))  # (n, c, h, w), as a conv network takes
+    grid = mosaic(images, n_cols=3, pad=1)
+    assert grid.shape == (2 * 5 + 1, 3 * 7 + 1, 3)
+    np.testing.assert_array_equal(grid[1:5, 1:7], np.moveaxis(images[0], 0, -1))
+    rows = mosaic(images.reshape(5, -1), n_cols=3, image_shape=(3, 4, 6), pad=1)
+    np.testing.assert_array_equal(rows, grid)  # rows with their image_shape
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 8, 8), (6, 4, 8, 8), (6, 1, 8, 8)])
+def test_displays_show_colour_images(shape):
+    rng = np.random.default_rng(0)
+    images = rng.random(shape)
+    d = SamplesDisplay(images).plot(n_cols=3)
+    drawn = d.image_.get_array()
+    assert drawn.ndim == (2 if shape[1] == 1 else 3)
+    y = rng.integers(0, 2, shape[0])
+    d = MisclassifiedDisplay.from_predictions(images, y, 1 - y, n_images=4)
+    assert d.image_.get_array().ndim == drawn.ndim
+    # rows of colour images with the image_shape of a conv estimator
+    d = SamplesDisplay(images.reshape(6, -1), image_shape=shape[1:]).plot(n_cols=3)
+    np.testing.assert_array_equal(d.image_.get_array(), drawn)
+
+
+@pytest.mark.parametrize(
+    "images, image_shape, match",
+    [
+        (np.zeros((2, 2, 4, 4)), None, "channels"),
+        (np.zeros((2, 5, 4, 4)), None, "channels"),
+        (np.zeros((2, 48)), (3, 4, 5), "cannot be shown as"),
+        (np.zeros((2, 30)), None, "square image"),
+        (np.zeros((2, 16)), (2, 2, 2, 2), "image_shape must be"),
+    ],
+)
+def test_images_of_no_known_shape_are_a_value_error(images, image_shape, match):
+    with pytest.raises(ValueError, match=match):
+        SamplesDisplay(images, image_shape=image_shape).plot()
+
+
+def test_learning_curves_of_an_unfitted_estimator_are_not_fitted_error():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        LearningCurveDisplay.from_estimator(FeedForwardClassifier())
+    with pytest.raises(NotFittedError):
+        LearningCurveDisplay.from_estimator(Autoencoder())

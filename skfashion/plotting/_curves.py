@@ -46,8 +46,11 @@ class LearningCurveDisplay:
         """Read the curves from a fitted skfashion estimator's ``history_``.
 
         Epochs without a value (a ``partial_fit`` epoch has no validation) are
-        gaps in the curve.
+        gaps in the curve. An unfitted estimator is a ``NotFittedError``.
         """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(estimator, "history_")
         history = estimator.history_
         curves = {}
         for key in cls._KEYS:

@@ -21,26 +21,57 @@ def image_shape_of(n_features):
 
 
 def resolve_image_shape(images, image_shape=None):
-    """(h, w) of each image: as given, from (n, h, w) arrays, or square."""
-    if image_shape is not None:
-        return tuple(image_shape)
-    if images.ndim == 3:
-        return images.shape[1:]
-    return image_shape_of(images.shape[1])
+    """(h, w) of grey images, (c, h, w) of colour ones (c = 3, or 4 with
+    alpha): as given, from (n, h, w) or (n, c, h, w) arrays, or square grey.
+
+    A one-channel (1, h, w), as skfashion's ``image_shape_``, is (h, w).
+    """
+    if image_shape is None:
+        if images.ndim in (3, 4):
+            image_shape = images.shape[1:]
+        else:
+            image_shape = image_shape_of(images.shape[1])
+    image_shape = tuple(int(d) for d in image_shape)
+    if len(image_shape) == 3 and image_shape[0] == 1:
+        image_shape = image_shape[1:]
+    if len(image_shape) not in (2, 3) or (
+        len(image_shape) == 3 and image_shape[0] not in (3, 4)
+    ):
+        raise ValueError(
+            f"image_shape must be (h, w), or (channels, h, w) with 1, 3 (RGB) or "
+            f"4 (RGBA) channels first, got {image_shape}."
+        )
+    pixels = int(np.prod(images.shape[1:])) if images.ndim > 1 else 0
+    if images.ndim > 1 and pixels != math.prod(image_shape):
+        raise ValueError(
+            f"Images of {pixels} values each cannot be shown as {image_shape}; "
+            "pass the image_shape they have."
+        )
+    return image_shape
+
+
+def _hw(image_shape):
+    return image_shape[-2:]
 
 
 def mosaic(images, n_cols, image_shape=None, pad=2, fill=1.0):
-    """Tile images (n, h * w) or (n, h, w) into one (rows * (h + pad), ...) array.
+    """Tile images into one array: grey ones (n, h * w), (n, h, w) into
+    (rows * (h + pad) + pad, cols * (w + pad) + pad), colour ones (n, c, h, w)
+    or rows (n, c * h * w) with ``image_shape`` (c, h, w) into the same with
+    the channels last, as ``imshow`` takes them.
 
     Cells are filled row by row; padding and empty cells take ``fill``.
     """
     images = np.asarray(images, dtype=np.float64)
     n = len(images)
     image_shape = resolve_image_shape(images, image_shape)
-    h, w = image_shape
-    images = images.reshape(n, h, w)
+    h, w = _hw(image_shape)
+    channels = () if len(image_shape) == 2 else (image_shape[0],)
+    images = images.reshape(n, *image_shape)
+    if channels:
+        images = np.clip(np.moveaxis(images, 1, -1), 0.0, 1.0)  # (n, h, w, c)
     n_rows = max(1, math.ceil(n / n_cols))
-    out = np.full((n_rows * (h + pad) + pad, n_cols * (w + pad) + pad), fill)
+    out = np.full((n_rows * (h + pad) + pad, n_cols * (w + pad) + pad, *channels), fill)
     for i, image in enumerate(images):
         r, c = divmod(i, n_cols)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
@@ -67,10 +98,16 @@ def draw_image_grid(
     """
     images = np.asarray(images)
     image_shape = resolve_image_shape(images, image_shape)
-    h, w = image_shape
-    # white background: the fill is the lowest value of the reversed grey map
-    grid = mosaic(images, n_cols, image_shape, pad=pad, fill=vmin)
-    artist = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    h, w = _hw(image_shape)
+    if len(image_shape) == 3:  # colour, in [0, 1]: drawn as it is, on white
+        grid = mosaic(images, n_cols, image_shape, pad=pad, fill=1.0)
+        artist = ax.imshow(grid, interpolation="nearest")
+    else:
+        # white background: the fill is the lowest value of the reversed grey map
+        grid = mosaic(images, n_cols, image_shape, pad=pad, fill=vmin)
+        artist = ax.imshow(
+            grid, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest"
+        )
     ax.set_xticks([])
     ax.set_yticks([])
     texts = []
@@ -98,6 +135,6 @@ def grid_figsize(n_rows, n_cols, image_shape, images, *, inches=0.6, title=0.4):
     the figure wider than 12 inches), and the height follows the images'
     aspect, so that no band of empty canvas surrounds the grid.
     """
-    h, w = resolve_image_shape(np.asarray(images), image_shape)
+    h, w = _hw(resolve_image_shape(np.asarray(images), image_shape))
     per_pixel = min(inches / max(h, w), 12 / (n_cols * (w + 2)))
     return n_cols * (w + 2) * per_pixel, n_rows * (h + 2) * per_pixel + title

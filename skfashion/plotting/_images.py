@@ -77,7 +77,7 @@ class ReconstructionDisplay:
             codes = estimator.transform(originals)
             reconstructions = estimator.inverse_transform(codes)
         error = reconstruction_error(originals, reconstructions)
-        if image_shape is None and X.ndim == 3:
+        if image_shape is None and X.ndim in (3, 4):  # grey or colour images
             image_shape = X.shape[1:]
         display = cls(originals, reconstructions, error, image_shape=image_shape)
         return display.plot(ax=ax, **kwargs)
@@ -238,7 +238,7 @@ class MisclassifiedDisplay:
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
         wrong = np.flatnonzero(y_true != y_pred)[:n_images]
         X = np.asarray(X)
-        if image_shape is None and X.ndim == 3:
+        if image_shape is None and X.ndim in (3, 4):  # grey or colour images
             image_shape = X.shape[1:]
         return cls(
             X[wrong],
