@@ -58,7 +58,7 @@ def test_help_lists_the_commands(tmp_path):
 
 
 def test_speed(tmp_path):
-    out = run("speed", tmp_path)
+    out = run("speed", tmp_path, "--options")  # --quick alone leaves them out
     results = json.loads((tmp_path / "speed_fashion-mnist.json").read_text())
     peak = results["peak_gflops"]
     assert 0 < peak["float32"] and 0 < peak["bfloat16"]

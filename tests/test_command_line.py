@@ -373,3 +373,27 @@ def _parser_of_real(module):
     finally:
         _common._Parser.parse_args = original
     return captured["parser"]
+
+
+def test_speed_writes_its_incomplete_record_before_measuring(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+
+    from skfashion.benchmarks import speed
+
+    def data(args):
+        X = np.zeros((40, 784), np.float32)
+        return X, np.arange(40) % 10, X, np.arange(40) % 10, "sample"
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C during the first measure
+
+    monkeypatch.setattr(speed, "load", data)
+    monkeypatch.setattr(speed, "matmul_peak", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        speed.main(["--quick", "--output", str(tmp_path)])
+    results = json.loads((tmp_path / "speed_fashion-mnist.json").read_text())
+    assert results["complete"] is False and results["peak_gflops"] is None
+    md = (tmp_path / "speed_fashion-mnist.md").read_text()
+    assert md.startswith("**incomplete**: 0 of ")

@@ -178,9 +178,9 @@ def quick(args, **defaults):
     if chosen:
         names = getattr(args, "option_names", {})
         shown = ", ".join(
-            f"{names.get(k, '--' + k.replace('_', '-'))} {v}"
+            names.get(k, "--" + k.replace("_", "-")) + ("" if v is True else f" {v}")
             for k, v in chosen.items()
-            if v is not None
+            if v is not None and v is not False
         )
         print(
             f"--quick: the bundled sample, {shown} (options you name win)", flush=True

@@ -50,7 +50,7 @@ from ._common import (
 # The generators' epochs without --epochs (the conv VAE keeps its default's).
 EPOCHS = 30
 # What --quick sets, where the command line does not.
-QUICK = dict(n_samples=500, epochs=2, classifier_epochs=2, n_train_conv=600)
+QUICK = dict(n_samples=500, epochs=2, classifier_epochs=2, n_train_conv=300)
 
 
 def main(argv=None, prog=None):

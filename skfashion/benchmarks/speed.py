@@ -31,6 +31,7 @@ Run it alone: it measures the machine, and anything running beside it is
 measured too (the load average at the start is written with the results).
 """
 
+import argparse
 import os
 import statistics
 import tempfile
@@ -63,12 +64,19 @@ from ._common import (
 # -- the machine's limits ------------------------------------------------------
 
 
-def matmul_peak(dtype, seconds=1.0):
+# The products of the peak's measure, and the smaller one of a quick run:
+# bfloat16 products on a CPU without bfloat16 instructions run at a hundredth
+# of the float32 rate, minutes for the large ones.
+PEAK_SHAPES = ((4096, 1024, 1024), (2048, 2048, 2048), (8192, 784, 1024))
+QUICK_PEAK_SHAPES = ((512, 512, 512),)
+
+
+def matmul_peak(dtype, seconds=1.0, shapes=PEAK_SHAPES):
     """GFLOP/s of the best of a few large matrix products in ``dtype``."""
     best = 0.0
-    for m, k, n in ((4096, 1024, 1024), (2048, 2048, 2048), (8192, 784, 1024)):
+    for m, k, n in shapes:
         a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
-        for _ in range(3):
+        for _ in range(3 if shapes is PEAK_SHAPES else 1):
             a @ b
         rates = []
         end = time.perf_counter() + seconds
@@ -476,7 +484,7 @@ def inference_rows(fitted, X, record, quick=False):
 
 
 # What --quick sets, where the command line does not.
-QUICK = dict(n_train=1000, n_train_conv=256, epochs=1, repeats=1)
+QUICK = dict(n_train=256, n_train_conv=32, epochs=1, repeats=1, options=False)
 
 
 def main(argv=None, prog=None):
@@ -506,7 +514,13 @@ def main(argv=None, prog=None):
         default=3,
         help=f"interleaved rounds ({QUICK['repeats']} with --quick)",
     )
-    p.add_argument("--no-options", action="store_true", help="skip the options")
+    p.add_argument(
+        "--options",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the study of the options (batch sizes, Adam's kernels); "
+        "--no-options skips it, as --quick does unless --options is named",
+    )
     p.add_argument(
         "--estimators",
         nargs="+",
@@ -545,17 +559,20 @@ def main(argv=None, prog=None):
         + (_is_conv(est) and not args.quick)
         for _, est, _ in chosen
     )
-    n_rows += 2 * len(chosen) + (0 if args.no_options else len(OPTIONS))
+    n_rows += 2 * len(chosen) + (len(OPTIONS) if args.options else 0)
     name = f"speed_{args.dataset}"
     if set(args.estimators) != set(ESTIMATORS):  # a part: a file of its own
         name += "".join(f"_{key}" for key in ESTIMATORS if key in args.estimators)
     with RunRecord(args, name, results, report, n_rows) as record:
         seconds = 0.2 if args.quick else 1.0  # of each measure of the machine
         record.say("measuring the matrix-multiply peak and the memory bandwidth")
+        shapes = QUICK_PEAK_SHAPES if args.quick else PEAK_SHAPES
         limits = {
-            "float32": matmul_peak(torch.float32, seconds),
-            "bfloat16": matmul_peak(torch.bfloat16, seconds),
-            "bandwidth": memory_bandwidth(seconds=seconds),
+            "float32": matmul_peak(torch.float32, seconds, shapes),
+            "bfloat16": matmul_peak(torch.bfloat16, seconds, shapes),
+            "bandwidth": memory_bandwidth(
+                megabytes=64 if args.quick else 256, seconds=seconds
+            ),
         }
         print(f"matmul peak GFLOP/s and bandwidth GB/s: {limits}", flush=True)
         record.results["peak_gflops"] = {k: limits[k] for k in ("float32", "bfloat16")}
@@ -567,7 +584,7 @@ def main(argv=None, prog=None):
         record.results["precision_of_the_defaults"] = next(
             iter(fitted.values())
         ).precision_
-        if not args.no_options:
+        if args.options:
             option_rows(X, y, args, limits, record)
         inference_rows(fitted, X, record, args.quick)
         record.finish()
