@@ -637,6 +637,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             state["history_"] = self.history_.to_list()
         if isinstance(state.get("runtime_"), Runtime):
             state["runtime_"] = dataclasses.asdict(self.runtime_)
+            if "net_" in vars(self):  # where its tensors are
+                state["runtime_"]["device"] = str(torch.device(self.net_.device))
         if "_metadata_request" in state:
             state["_metadata_request"] = _requests(self)
         return state

@@ -20,10 +20,12 @@ import contextlib
 import contextvars
 import dataclasses
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from skorch.exceptions import DeviceWarning
 
 from ._runtime import DEVICE_TYPES, Runtime, _mps_available
 
@@ -59,17 +61,29 @@ def _device_present(device):
 
 def load_device(fitted_device):
     """The device a loaded network goes to: the chosen one, or the fitted one
-    where this machine has it, else the CPU."""
+    where this machine has it, else the CPU (with a ``DeviceWarning``)."""
     chosen = _LOAD_DEVICE.get()
     if chosen is not None:
-        device = torch.device(chosen)
+        try:
+            device = torch.device(chosen)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device={chosen!r} is not a device: {exc}") from exc
         if not _device_present(device):
             raise ValueError(
                 f"device={chosen!r}: this machine has no such device. Load on "
                 "'cpu' (device='cpu') or on a device that torch sees."
             )
         return str(device)
-    return fitted_device if _device_present(fitted_device) else "cpu"
+    if _device_present(fitted_device):
+        return fitted_device
+    warnings.warn(
+        f"The model was fitted on {fitted_device!r}, which this machine lacks: "
+        "its network is loaded on the CPU. Choose the device with "
+        "skfashion.io.load(path, device=...).",
+        DeviceWarning,
+        stacklevel=2,
+    )
+    return "cpu"
 
 
 # -- specs: what a value must be -----------------------------------------------

@@ -23,6 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.exceptions import DeviceWarning
 
 from skfashion import (
     Autoencoder,
@@ -237,19 +238,28 @@ def test_crafted_declarations_take_no_memory(clf_file, tmp_path):
 
 
 def test_a_model_fitted_on_a_gpu_loads_on_the_cpu(clf, data, tmp_path):
-    """The device is stored as the fit resolved it; the loader chooses."""
+    """The device is stored as the fit resolved it; the loader chooses: the
+    fitted one where the machine has it, else the CPU with a warning."""
     X, _ = data
     gpu = pickle.loads(pickle.dumps(clf))
+    # What a fit on a GPU leaves (the tensors are saved from the CPU anyway).
     gpu.runtime_ = dataclasses.replace(gpu.runtime_, device="cuda:0")
+    gpu.net_.device = "cuda:0"
     path = tmp_path / "gpu.safetensors"
     io.dump(gpu, path)
     document, _ = _read(path)
     assert "cuda:0" in json.dumps(document)
-    for loaded in (io.load(path), io.load(path, device="cpu")):
-        assert loaded.runtime_.device == "cpu"
+    with pytest.warns(DeviceWarning, match="cuda:0"):
+        default = io.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a chosen device: no warning
+        chosen = io.load(path, device="cpu")
+    for loaded in (default, chosen):
+        assert loaded.runtime_.device == "cpu" and loaded.net_.device == "cpu"
         assert str(next(loaded.net_.module_.parameters()).device) == "cpu"
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
-    again = pickle.loads(pickle.dumps(gpu))  # pickle and skops: the same state
+    with pytest.warns(DeviceWarning):  # pickle and skops: the same state
+        again = pickle.loads(pickle.dumps(gpu))
     assert again.runtime_.device == "cpu"
     with pytest.raises(io.ModelFileError, match="no such device"):
         io.load(path, device="cuda:7")
