@@ -200,7 +200,9 @@ class ThreadPolicy:
     """How many threads a piece of work gets, and how to run it on them.
 
     ``n_threads``: the estimator's parameter; None chooses (module docstring),
-    an int is used as given. ``work``: the multiply-adds of one step, which
+    an int is used as given up to the cores this process may use
+    (``available_cores``: more threads than cores only wait on each other).
+    ``work``: the multiply-adds of one step, which
     must reach ``min_work`` for a second thread to be considered.
     """
 
@@ -213,7 +215,7 @@ class ThreadPolicy:
         cores = max(1, min(available_cores(), torch.get_num_threads()))
         on_cpu = torch.device(device).type == "cpu"
         if n_threads is not None:
-            self.cap = int(n_threads)
+            self.cap = max(1, min(int(n_threads), available_cores()))
         elif on_cpu and work < min_work:
             self.cap = 1
         else:  # on a GPU the CPU only feeds the device: the caller's setting

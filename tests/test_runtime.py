@@ -54,8 +54,8 @@ def test_the_policy_reads_the_work_the_parameter_and_the_callers_setting():
     small = ThreadPolicy(None, MIN_WORK_PER_THREAD / 2)
     assert small.cap == 1 and not small.adaptive
     assert small.threads() == 1
-    fixed = ThreadPolicy(3, 1.0)
-    assert fixed.cap == 3 and not fixed.adaptive
+    fixed = ThreadPolicy(3, 1.0)  # as given, up to the usable cores
+    assert fixed.cap == min(3, available_cores()) and not fixed.adaptive
     large = ThreadPolicy(None, 1e12)
     assert large.cap == CORES and large.adaptive == (CORES > 1)
     before = torch.get_num_threads()
@@ -194,3 +194,11 @@ def test_row_invariance_holds_on_older_instruction_sets(isa):
         timeout=300,
     )
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 64, 10**6])
+def test_n_threads_beyond_the_usable_cores_is_capped(n_threads, monkeypatch):
+    for cores in (1, 2, 4):
+        monkeypatch.setattr(_runtime, "available_cores", lambda: cores)
+        policy = ThreadPolicy(n_threads, work=1e12)
+        assert policy.cap == min(n_threads, cores) == policy.threads()
