@@ -36,6 +36,7 @@ import json
 import math
 import os
 import re
+import stat
 
 import numpy as np
 import torch
@@ -442,8 +443,17 @@ def _read_file(path):
     An atomic replace by a writer (``dump``) swaps whole files: the one
     opened here is read to its end, old or new, never a mix.
     """
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+    # Non-blocking: opening a FIFO would otherwise wait for a writer.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ModelFileError(
+            f"{path} is not a regular file (a directory, a FIFO, a device...): "
+            "give the path of a model file."
+        )
+    with open(fd, "rb") as f:
+        size = info.st_size
         data = bytearray(size)
         n = f.readinto(data)
         if n != size or f.read(1):

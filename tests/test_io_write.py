@@ -171,3 +171,11 @@ def test_a_reader_gets_the_old_file_or_the_new_one_whole(tmp_path, two_models):
         writer.join()
     assert not errors
     assert loads >= 10
+
+
+def test_load_refuses_special_files_without_waiting(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero", tmp_path):
+        with pytest.raises(io.ModelFileError, match="not a regular file"):
+            io.load(path)
