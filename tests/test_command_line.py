@@ -221,6 +221,8 @@ def test_a_bad_number_is_refused_before_any_work(
         ("classifier", ["--validation-fraction", "0.999"], "--validation-fraction"),
         ("classifier", ["--n-train", "5"], "--validation-fraction"),
         ("search", ["--n-train", "10", "--cv", "5"], "--n-train 10 is too few"),
+        ("speed", ["--n-train-conv", "8"], "--n-train-conv 8: the first 8 images"),
+        ("speed", ["--n-train", "3"], "use 41 or more"),
     ],
 )
 def test_numbers_that_do_not_fit_the_data_are_refused_before_any_fit(

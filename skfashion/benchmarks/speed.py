@@ -484,7 +484,7 @@ def inference_rows(fitted, X, record, quick=False):
 
 
 # What --quick sets, where the command line does not.
-QUICK = dict(n_train=256, n_train_conv=32, epochs=1, repeats=1, options=False)
+QUICK = dict(n_train=256, n_train_conv=64, epochs=1, repeats=1, options=False)
 
 
 def main(argv=None, prog=None):
@@ -532,6 +532,21 @@ def main(argv=None, prog=None):
     # Fits of a few epochs, timed: whether they learned is not the question.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y, _, _, source = load(args)
+    # The classifiers' first images must hold every class (a network of
+    # fewer outputs would meet a label it has not got).
+    for option, n in (
+        ("--n-train", args.n_train),
+        ("--n-train-conv", args.n_train_conv),
+    ):
+        held, n_classes = len(np.unique(y[:n])), len(np.unique(y))
+        if held < n_classes:
+            enough = next(
+                i + 1 for i in range(len(y)) if len(np.unique(y[: i + 1])) == n_classes
+            )
+            p.error(
+                f"{option} {n}: the first {n} images hold {held} of the "
+                f"{n_classes} classes; use {enough} or more"
+            )
     X, y = X[: args.n_train], y[: args.n_train].astype(np.int64)
     load_at_start = os.getloadavg()[0]
     # torch.compile's first epoch is measured in a cold cache: this run's own.
