@@ -493,7 +493,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         runtime = fitted["runtime_"]
         X = np.empty((0, fitted["n_features_in_"]), dtype=runtime.data_dtype)
         module, module_kwargs = self._module_and_kwargs(X, fitted)
-        if type(saved) is not dict or set(saved) != {"module", "optimizer"}:
+        keys = set(saved) if type(saved) is dict else set()
+        if not {"module", "optimizer"} <= keys <= {"module", "optimizer", "work"}:
             raise ModelFileError(f"The saved {cls} holds no network state.")
         try:
             with torch.device("meta"):
@@ -518,7 +519,19 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 if torch.is_tensor(value) and value.shape == param.shape:
                     state[key] = torch.empty_like(param, dtype=value.dtype)
                     state[key].copy_(value)
-        net.work_per_sample = forward_work(module, module_kwargs, X.shape[1])
+        # The multiply-adds of a sample, as the fit counted them: they choose
+        # only threads and chunk sizes, and counting them again costs
+        # seconds on the first count in a process (torch's FlopCounterMode).
+        work = saved.get("work")
+        if work is None:
+            work = forward_work(module, module_kwargs, X.shape[1])
+        elif (
+            isinstance(work, bool)
+            or not isinstance(work, Real)
+            or not (0 <= work < 1e18)
+        ):
+            raise ModelFileError(f"The saved {cls}'s network work is odd: refused.")
+        net.work_per_sample = float(work)
         net.history = fitted["history_"]
         return net
 

@@ -286,7 +286,10 @@ def net_state(net):
         },
         "param_groups": [dict(g) for g in state["param_groups"]],
     }
-    return {"module": module, "optimizer": optimizer}
+    work = float(getattr(net, "work_per_sample", math.inf))
+    if not math.isfinite(work):  # not counted: counted again at load
+        return {"module": module, "optimizer": optimizer}
+    return {"module": module, "optimizer": optimizer, "work": work}
 
 
 def _tensor(array):
