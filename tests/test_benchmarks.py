@@ -98,7 +98,7 @@ def test_speed(tmp_path):
         "float32, Adam (foreach)",
         "float32, Adam (fused)",
     ]
-    m = min(n, 256)  # --quick's inference: 256 samples, not 10,000
+    m = min(n, 64)  # --quick's inference: 64 samples, not 10,000
     assert [(r["method"], r["samples"]) for r in results["inference"]] == [
         ("transform", 1),
         ("transform", m),

@@ -452,9 +452,9 @@ def _seconds(function, calls):
 def inference_rows(fitted, X, record, quick=False):
     """One sample and 10,000 through the estimator, against the bare module.
 
-    ``quick``: 256 samples and fewer calls (a smoke test).
+    ``quick``: 64 samples and fewer calls (a smoke test).
     """
-    X = np.ascontiguousarray(X[: 256 if quick else 10000])
+    X = np.ascontiguousarray(X[: 64 if quick else 10000])
     n_calls = (10, 2) if quick else (300, 5)
     for name, est in fitted.items():
         module = est.net_.module_.eval()
@@ -484,7 +484,7 @@ def inference_rows(fitted, X, record, quick=False):
 
 
 # What --quick sets, where the command line does not.
-QUICK = dict(n_train=256, n_train_conv=64, epochs=1, repeats=1, options=False)
+QUICK = dict(n_train=256, n_train_conv=48, epochs=1, repeats=1, options=False)
 
 
 def main(argv=None, prog=None):
