@@ -49,7 +49,7 @@ from ._state import ModelFileError, loading_on
 FORMAT = "skfashion-model"
 # Version 2: one digest over the whole file, the estimator's state as
 # ``__getstate__`` gives it, other estimators through skops. Version 1 files
-# (skfashion 0.3; a SHA-256 per tensor only) still load, through the same
+# (skfashion 0.2; a SHA-256 per tensor only) still load, through the same
 # checks of the state; their JSON has no digest.
 FORMAT_VERSION = 2
 
@@ -336,7 +336,7 @@ class _Decoder:
         return random_state
 
     def version_1(self, value, tag, body):
-        """Tags of format version 1 (skfashion 0.3)."""
+        """Tags of format version 1 (skfashion 0.2)."""
         if tag == "__tensor__":
             return self.tensor(body).copy()
         if tag == "__array__" and set(value) == {"__array__", "dtype"}:
@@ -740,8 +740,8 @@ def _rebuild(document, tensors, version, trusted):
         return _skops_loads(data.tobytes(), trusted)
     if name == "Pipeline" and version == 1:
         raise ModelFileError(
-            "a Pipeline in format version 1 (skfashion 0.3) is not read by this "
-            "version: load it with skfashion 0.3 and save its steps, or refit"
+            "a Pipeline in format version 1 (skfashion 0.2) is not read by this "
+            "version: load it with skfashion 0.2 and save its steps, or refit"
         )
     cls = estimator_classes().get(name) if isinstance(name, str) else None
     if cls is None:
@@ -768,7 +768,7 @@ def _rebuild(document, tensors, version, trusted):
 def _version_1_state(cls, document, decode):
     """The state (as ``__getstate__`` gives it) of a format-1 document.
 
-    Parameters added since skfashion 0.3 take their defaults, as they did
+    Parameters added since skfashion 0.2 take their defaults, as they did
     when version 1 read the file.
     """
     params = decode(document["params"])

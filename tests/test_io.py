@@ -258,7 +258,7 @@ def test_dump_refuses_what_it_cannot_write_without_code(data, tmp_path):
 
 
 def test_a_file_of_format_version_1_still_loads(data):
-    """A model file written by skfashion 0.3 (format 1), committed: later
+    """A model file written by skfashion 0.2 (format 1), committed: later
     versions must read it and give the same predictions."""
     X, _ = data
     loaded = io.load(os.path.join(DATA, "model_format_1.safetensors"))
