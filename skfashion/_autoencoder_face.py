@@ -244,7 +244,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "encode").numpy()
+        return self._apply_net(X, "encode").numpy()
 
     def inverse_transform(self, X):
         """Decode codes into data.
@@ -268,7 +268,7 @@ class BaseAutoencoder(
                 f"codes of {self.code_mean_.shape[0]} features, as transform "
                 "gives them."
             )
-        return self.net_.apply(_as_tensor_ready(codes), "decode").numpy()
+        return self._apply_net(_as_tensor_ready(codes), "decode").numpy()
 
     def reconstruct(self, X):
         """Encode and decode ``X``: the network's reconstruction of it.
@@ -284,7 +284,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X)["reconstruction"].numpy()
+        return self._apply_net(X)["reconstruction"].numpy()
 
     def score(self, X, y=None, sample_weight=None):
         """Negative mean squared reconstruction error, averaged over all values.
@@ -312,7 +312,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        reconstruction = self.net_.apply(X)["reconstruction"].numpy()
+        reconstruction = self._apply_net(X)["reconstruction"].numpy()
         errors = np.mean((X - reconstruction) ** 2, axis=1, dtype=np.float64)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)

@@ -218,6 +218,26 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             self._warn_if_out_of_range(X)
         return _as_tensor_ready(X)
 
+    def _apply_net(self, X, method="forward"):
+        """``net_.apply`` on the threads that ``n_threads`` says now.
+
+        ``n_threads`` is the one parameter that may change after a fit and
+        still apply (``set_params(n_threads=2)``): it sets how many threads
+        predictions share, never what they compute (a row's output does not
+        depend on the threads).
+        """
+        n_threads = self.n_threads
+        if n_threads is not None and (
+            isinstance(n_threads, bool)
+            or not isinstance(n_threads, Integral)
+            or n_threads < 1
+        ):
+            raise ValueError(
+                f"n_threads must be an int >= 1 or None, got {n_threads!r}: "
+                "set_params(n_threads=None) to let the machine's load choose."
+            )
+        return self.net_.apply(X, method, n_threads=n_threads)
+
     def _check_input_shape(self, shape):
         """Hook: refuse, with the fix, image arrays shaped unlike the fitted
         ones (the families that read images check them)."""

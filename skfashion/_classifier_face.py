@@ -237,7 +237,7 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
     def _logits(self, X):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "forward").numpy().astype(np.float64)
+        return self._apply_net(X, "forward").numpy().astype(np.float64)
 
     def decision_function(self, X):
         """The logits: one unnormalised score per class.
@@ -303,4 +303,4 @@ class BaseClassifier(ClassifierMixin, BaseNeuralEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.net_.apply(X, "features").numpy()
+        return self._apply_net(X, "features").numpy()

@@ -159,7 +159,9 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         more than the cores this process may use (affinity, container quota,
         ``OMP_NUM_THREADS``) nor than ``torch.get_num_threads()``. An int
         fixes the count: a fit with an int ``random_state`` is then
-        bit-for-bit repeatable whatever the machine's load.
+        bit-for-bit repeatable whatever the machine's load. Set after a fit
+        (``set_params(n_threads=2)``), it applies to the predictions that
+        follow.
 
     device : str or torch.device, default='auto'
         'auto' uses a GPU when torch sees one, else the CPU; or a device of

@@ -21,6 +21,7 @@ scikit-learn estimator API here: the estimators are the faces.
 """
 
 import contextlib
+import dataclasses
 import math
 import re
 import signal
@@ -495,7 +496,7 @@ class InMemoryNet(NeuralNet):
         step = super().evaluation_step
         return self._in_chunks(Xi, lambda chunk: step((chunk, yi), training))
 
-    def apply(self, X, method="forward"):
+    def apply(self, X, method="forward", n_threads="runtime"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
         (In float64 under the runtime's precision 'float64'.) Returns a CPU
@@ -509,12 +510,17 @@ class InMemoryNet(NeuralNet):
         shares its chunks between the threads that ``n_threads`` and the
         machine allow. So a row's output is the same whether it comes alone
         or with others, on any number of threads. The module's mode (training
-        or evaluation) is put back afterwards.
+        or evaluation) is put back afterwards. ``n_threads``: the fit's
+        (``'runtime'``), or the estimator's parameter as it is now (an int, or
+        None to choose as a fit does).
         """
         self.check_is_fitted()
         function = None if method == "forward" else getattr(self.module_, method)
         n = len(X)
-        policy = self.runtime.thread_policy(
+        runtime = self.runtime
+        if n_threads != "runtime":
+            runtime = dataclasses.replace(runtime, n_threads=n_threads)
+        policy = runtime.thread_policy(
             self.work_per_sample * n, min_work=MIN_INFERENCE_WORK
         )
         threads = policy.threads()

@@ -202,3 +202,28 @@ def test_n_threads_beyond_the_usable_cores_is_capped(n_threads, monkeypatch):
         monkeypatch.setattr(_runtime, "available_cores", lambda: cores)
         policy = ThreadPolicy(n_threads, work=1e12)
         assert policy.cap == min(n_threads, cores) == policy.threads()
+
+
+@pytest.mark.few_epochs
+def test_n_threads_set_after_a_fit_applies_to_predictions(monkeypatch):
+    X = np.random.RandomState(0).rand(3000, 784).astype(np.float32)
+    ae = Autoencoder((256,), 8, max_epochs=1, n_threads=1, random_state=0).fit(X)
+    seen = []
+    policy = _runtime.Runtime.thread_policy
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.n_threads)
+        return policy(self, *args, **kwargs)
+
+    monkeypatch.setattr(_runtime.Runtime, "thread_policy", spy)
+    one = ae.transform(X)
+    ae.set_params(n_threads=2)
+    two = ae.transform(X)
+    ae.set_params(n_threads=None)
+    ae.transform(X[:5])
+    assert seen == [1, 2, None]
+    np.testing.assert_array_equal(one, two)  # the threads change nothing else
+    for bad in (0, -1, 1.5, "2", True):
+        ae.set_params(n_threads=bad)
+        with pytest.raises(ValueError, match="n_threads"):
+            ae.transform(X[:5])

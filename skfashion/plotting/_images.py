@@ -132,7 +132,7 @@ class SamplesDisplay:
     >>> from skfashion.datasets import load_mnist_sample
     >>> from skfashion.plotting import SamplesDisplay
     >>> X, _ = load_mnist_sample(return_X_y=True)
-    >>> vae = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
+    >>> vae = VariationalAutoencoder(max_epochs=5, random_state=0).fit(X[:1000])
     >>> SamplesDisplay.from_estimator(vae, n_samples=8, random_state=0).images.shape
     (8, 784)
     """
