@@ -70,6 +70,7 @@ def test_grid_search_ranks_autoencoders_by_reconstruction(data):
     assert search.best_score_ < 0  # a negative error
 
 
+@pytest.mark.few_epochs
 def test_transform_inverse_transform_reconstruct_and_sample(data):
     X = data[0][:300]
     ae = small().fit(X)
@@ -92,6 +93,7 @@ def test_transform_inverse_transform_reconstruct_and_sample(data):
         ae.sample(2, distribution="uniform")
 
 
+@pytest.mark.few_epochs
 def test_set_output_pandas(data):
     pd = pytest.importorskip("pandas")
     ae = small().set_output(transform="pandas").fit(data[0][:100])
@@ -99,6 +101,7 @@ def test_set_output_pandas(data):
     assert list(codes.columns) == [f"autoencoder{i}" for i in range(8)]
 
 
+@pytest.mark.few_epochs
 def test_any_numeric_input_gives_the_same_result(tmp_path):
     X = (load_mnist_sample(return_X_y=True)[0][:200] > 0.5).astype(np.float32)
     reference = small().fit(X).transform(X)
@@ -136,12 +139,14 @@ def test_bad_input_is_a_clear_value_error(X, match):
         small().fit(X)
 
 
+@pytest.mark.few_epochs
 def test_wrong_width_at_transform(data):
     ae = small().fit(data[0][:50])
     with pytest.raises(ValueError, match="784 features"):
         ae.transform(data[0][:5, :100])
 
 
+@pytest.mark.few_epochs
 def test_input_outside_unit_interval_names_the_fix():
     X = np.random.default_rng(0).normal(size=(50, 10))
     with pytest.raises(ValueError, match=r"Scale the data to \[0, 1\].*'identity'"):
@@ -165,6 +170,7 @@ def test_diverging_training_stops_with_an_error():
         ).fit(X)
 
 
+@pytest.mark.few_epochs
 def test_random_state_makes_fits_bit_identical_and_leaves_global_rng_alone(data):
     X = data[0][:300]
     params = dict(dropout=0.2, noise=0.1, batch_norm=True, early_stopping=True)
@@ -179,6 +185,7 @@ def test_random_state_makes_fits_bit_identical_and_leaves_global_rng_alone(data)
     assert not np.array_equal(a.transform(X), c.transform(X))
 
 
+@pytest.mark.few_epochs
 @pytest.mark.parametrize("cls", [Autoencoder, VariationalAutoencoder])
 def test_pickle_and_joblib_round_trips(cls, data, tmp_path):
     X = data[0][:200]
@@ -196,6 +203,7 @@ def test_pickle_and_joblib_round_trips(cls, data, tmp_path):
             np.testing.assert_array_equal(e, g)
 
 
+@pytest.mark.few_epochs
 def test_a_net_saved_on_a_gpu_loads_on_the_cpu(data):
     # skorch maps CUDA tensors to the CPU when no GPU is present; a net whose
     # device says 'cuda' stands in for one trained on a GPU.
@@ -213,6 +221,7 @@ def test_a_net_saved_on_a_gpu_loads_on_the_cpu(data):
     np.testing.assert_array_equal(loaded.transform(X), expected)
 
 
+@pytest.mark.few_epochs
 def test_verbose_shows_an_epoch_table_and_quiet_shows_nothing(data, capsys):
     small().fit(data[0][:100])
     captured = capsys.readouterr()
@@ -222,6 +231,7 @@ def test_verbose_shows_an_epoch_table_and_quiet_shows_nothing(data, capsys):
     assert "epoch" in out and "train_loss" in out
 
 
+@pytest.mark.few_epochs
 def test_early_stopping_and_the_step_schedule(data):
     X = data[0][:400]
     ae = small(
@@ -241,6 +251,7 @@ def test_early_stopping_and_the_step_schedule(data):
     np.testing.assert_allclose(lrs, [1e-3, 1e-3, 1e-4, 1e-4, 1e-5])
 
 
+@pytest.mark.few_epochs
 def test_sparse_autoencoder_has_smaller_codes(data):
     X = data[0][:500]
     dense = small(max_epochs=5).fit(X)
@@ -258,6 +269,7 @@ def _threads_in_a_fit(X):
     return max(ae.history_[:, "threads"])
 
 
+@pytest.mark.few_epochs
 def test_parallel_fits_never_oversubscribe_the_cores(data):
     X = data[0][:100]
     cores = available_cores()
@@ -268,6 +280,7 @@ def test_parallel_fits_never_oversubscribe_the_cores(data):
     assert 2 * max(threads) <= max(cores, 2)
 
 
+@pytest.mark.few_epochs
 def test_device_auto_picks_a_gpu_only_when_there_is_one(monkeypatch, data):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == "cpu"
@@ -282,6 +295,7 @@ def test_device_auto_picks_a_gpu_only_when_there_is_one(monkeypatch, data):
         small(device="gpu0").fit(data[0][:50])
 
 
+@pytest.mark.few_epochs
 def test_variational_autoencoder_samples_from_the_prior(data):
     X = data[0][:300]
     vae = VariationalAutoencoder((32,), 4, max_epochs=3, random_state=0).fit(X)
@@ -316,6 +330,7 @@ def test_vae_samples_from_the_mixture_of_its_codes_look_like_the_data(data):
     assert frechet_distance(X_test, mixture) < 0.6 * frechet_distance(X_test, prior)
 
 
+@pytest.mark.few_epochs
 def test_vae_without_a_mixture_samples_from_the_prior_and_says_so(data):
     X = data[0][:200]
     vae = VariationalAutoencoder((16,), 4, max_epochs=1, random_state=0)

@@ -21,9 +21,20 @@ pytestmark = pytest.mark.few_epochs
 
 # Every estimator with its default parameters, but for small networks and few
 # epochs, which keep the ~50 checks per estimator fast (the behaviour checked
-# does not depend on the size); then the options that change the training path.
-ESTIMATORS = [
+# does not depend on the size): the fast tier checks these.
+DEFAULTS = [
     Autoencoder(hidden_layer_sizes=(16,), n_components=4, max_epochs=5),
+    VariationalAutoencoder(hidden_layer_sizes=(16,), n_components=4, max_epochs=5),
+    # 60 epochs: enough for class_weight={0: 1000, ...} to turn every prediction
+    FeedForwardClassifier(hidden_layer_sizes=(32, 16), max_epochs=60),
+    # The checks' data are rows of a few numbers: 'auto' views them as images
+    # one pixel high (or square ones).
+    ConvAutoencoder(channels=(4, 8), n_components=4, max_epochs=5),
+    ConvVariationalAutoencoder(channels=(4, 8), n_components=4, max_epochs=5),
+    ConvClassifier(channels=(4, 8), dense_units=16, max_epochs=30),
+]
+# The options that change the training path: the full suite checks these too.
+OTHERS = [
     Autoencoder(
         hidden_layer_sizes=(16,),
         n_components=4,
@@ -34,13 +45,7 @@ ESTIMATORS = [
         early_stopping=True,
         max_epochs=5,
     ),
-    VariationalAutoencoder(hidden_layer_sizes=(16,), n_components=4, max_epochs=5),
-    # 60 epochs: enough for class_weight={0: 1000, ...} to turn every prediction
-    FeedForwardClassifier(hidden_layer_sizes=(32, 16), max_epochs=60),
     FeedForwardClassifier(batch_norm=False, dropout=0.0, early_stopping=True),
-    # The checks' data are rows of a few numbers: 'auto' views them as images
-    # one pixel high (or square ones).
-    ConvAutoencoder(channels=(4, 8), n_components=4, max_epochs=5),
     ConvAutoencoder(
         channels=4,
         n_components=4,
@@ -49,11 +54,9 @@ ESTIMATORS = [
         noise=0.1,
         max_epochs=5,
     ),
-    ConvVariationalAutoencoder(channels=(4, 8), n_components=4, max_epochs=5),
     ConvVariationalAutoencoder(
         channels=4, n_components=2, downsampling="stride", beta=0.5, max_epochs=5
     ),
-    ConvClassifier(channels=(4, 8), dense_units=16, max_epochs=30),
     ConvClassifier(
         channels=8,
         convs_per_block=1,
@@ -63,6 +66,7 @@ ESTIMATORS = [
         max_epochs=30,
     ),
 ]
+ESTIMATORS = DEFAULTS + OTHERS
 
 # Minibatch training draws its batches (and dropout masks, noise) from the data
 # it is given, and bfloat16 rounds them: weights and repetitions agree only in
@@ -94,10 +98,19 @@ EQUIVALENT = [
 
 
 @parametrize_with_checks(
-    ESTIMATORS,
+    DEFAULTS,
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(repr(est), {}),
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    OTHERS,
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(repr(est), {}),
+)
+def test_sklearn_compatible_estimator_in_other_configurations(estimator, check):
     check(estimator)
 
 

@@ -88,6 +88,7 @@ def _conv(**params):
     return ConvClassifier((16, 32), dense_units=32, batch_size=64, **params)
 
 
+@pytest.mark.few_epochs
 @several_cores
 @pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="Linux only")
 def test_a_fit_beside_a_busy_core_takes_one_thread(spinning_load, sample_images):
@@ -106,6 +107,7 @@ class _Epoch(Callback):
         self.state["epoch"] = len(net.history) - 1
 
 
+@pytest.mark.few_epochs
 @several_cores
 def test_the_thread_count_follows_the_load_as_training_goes(monkeypatch, sample_images):
     # Other processes hold no core, every core, every core, then none again,
@@ -119,6 +121,7 @@ def test_the_thread_count_follows_the_load_as_training_goes(monkeypatch, sample_
     assert list(clf.history_[:, "threads"]) == [CORES, 1, 1, CORES]
 
 
+@pytest.mark.few_epochs
 def test_small_networks_train_on_one_thread_and_the_callers_setting_stays(
     sample_images,
 ):
@@ -132,6 +135,7 @@ def test_small_networks_train_on_one_thread_and_the_callers_setting_stays(
     assert torch.get_num_threads() == before
 
 
+@pytest.mark.few_epochs
 def test_a_fit_is_repeatable_for_a_given_thread_count(sample_images):
     images, y = sample_images
     for threads in sorted({1, CORES}):
