@@ -645,8 +645,11 @@ def load(path, *, device=None, trusted=None):
     (names, types, dtypes, shapes, ranges), and whose network is built on
     torch's meta device and compared with the file's tensors before it is
     materialised. Other scikit-learn estimators are read by skops, which
-    builds only the types it trusts: skfashion's estimators, those of
-    scikit-learn, numpy and scipy, and those named in ``trusted``.
+    builds only the types it trusts by default (``skops.io.get_untrusted_types``
+    names the others), skfashion's estimators and those named in
+    ``trusted``; any other function or class (``numpy.full_like`` in a
+    ``FunctionTransformer``, say) is refused with a ``ModelFileError`` that
+    names it.
 
     Parameters
     ----------
@@ -804,29 +807,30 @@ def _check_version_1_tensors(path, document, tensors):
             )
 
 
-# The packages whose types skops may build besides skfashion's estimators:
-# the code of scikit-learn and its array libraries, installed anyway.
-# Functions and classes of any other package are refused unless ``trusted``
-# names them.
-_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
-
-
 def _skops_loads(data, trusted):
+    """skops's load, building only what skops trusts by default, skfashion's
+    estimators and the types named in ``trusted``."""
     sio = _skops()
     own = {f"{cls.__module__}.{cls.__name__}" for cls in estimator_classes().values()}
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops's errors for bytes that are not its format
         raise ModelFileError(f"its skops part cannot be read: {exc}") from exc
-    allowed = [t for t in untrusted if t.split(".")[0] in _TRUSTED_PACKAGES or t in own]
+    allowed = [t for t in untrusted if t in own]
     refused = sorted(set(untrusted) - set(allowed) - set(trusted or ()))
     if refused:
         raise ModelFileError(
-            "it holds types that are not skfashion's, scikit-learn's, numpy's or "
-            f"scipy's: {refused}. If you trust the file, name them: "
+            "it holds types that neither skops trusts by default nor are "
+            f"skfashion's estimators: {refused}. Any of them may run code when "
+            "the estimator is used; if you trust the file, name them: "
             "load(path, trusted=[...])"
         )
-    return sio.loads(data, trusted=allowed + list(trusted or ()))
+    try:
+        return sio.loads(data, trusted=allowed + list(trusted or ()))
+    except ModelFileError:
+        raise
+    except Exception as exc:  # skops's errors for a crafted part
+        raise ModelFileError(f"its skops part cannot be read: {exc}") from exc
 
 
 def _version():

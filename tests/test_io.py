@@ -285,9 +285,17 @@ def test_a_pipeline_is_written_whole(data, tmp_path):
             "passthrough",
             FeedForwardClassifier((8,), max_epochs=1, random_state=0),
         ).fit(rows, labels)
-    for pipe in (knn, scaled):
+    # skops does not trust a KDTree by default: named by whoever trusts it
+    knn_types = [
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "sklearn.neighbors._kd_tree.KDTree",
+    ]
+    for pipe, trusted in ((knn, knn_types), (scaled, None)):
         io.dump(pipe, tmp_path / "pipe.safetensors")
-        loaded = io.load(tmp_path / "pipe.safetensors")
+        if trusted:
+            with pytest.raises(io.ModelFileError, match="KDTree"):
+                io.load(tmp_path / "pipe.safetensors")
+        loaded = io.load(tmp_path / "pipe.safetensors", trusted=trusted)
         assert [name for name, _ in loaded.steps] == [name for name, _ in pipe.steps]
         np.testing.assert_array_equal(loaded.predict(rows), pipe.predict(rows))
         np.testing.assert_array_equal(
@@ -314,3 +322,25 @@ def test_a_pipeline_step_of_foreign_code_is_refused_unless_trusted(data, tmp_pat
         io.load(path)
     loaded = io.load(path, trusted=[f"{__name__}._negate"])
     np.testing.assert_array_equal(loaded.transform(rows), pipe.transform(rows))
+
+
+def test_a_pipeline_of_numpy_functions_is_refused_unless_trusted(tmp_path):
+    """numpy's and scikit-learn's names are not all safe: a FunctionTransformer
+    of ``numpy.full_like`` then ``runstring`` runs a shell command when used.
+    Only what skops trusts by default and skfashion's estimators load."""
+    import numpy.testing._private.utils as np_utils
+
+    payload = "__import__('os').system('echo PWNED')"
+    evil = make_pipeline(
+        FunctionTransformer(
+            np.full_like, kw_args={"fill_value": payload, "dtype": "O"}
+        ),
+        FunctionTransformer(np.max),
+        FunctionTransformer(np_utils.runstring, kw_args={"dict": {}}),
+    )
+    path = tmp_path / "evil.safetensors"
+    io.dump(evil, path)
+    with pytest.raises(io.ModelFileError, match="runstring.*trusted="):
+        io.load(path)
+    with pytest.raises(io.ModelFileError, match="numpy.full_like"):
+        io.load(path)
