@@ -194,10 +194,16 @@ class _Decoder:
     def __init__(self, tensors, version):
         self.tensors = tensors
         self.version = version
+        self.used = set()
 
     def tensor(self, name):
         if not isinstance(name, str) or name not in self.tensors:
             raise ModelFileError(f"the document names a tensor it lacks: {name!r:.80}")
+        # dump writes each array as a tensor of its own: a tensor named twice
+        # would be copied once per name, more memory than the file has.
+        if name in self.used:
+            raise ModelFileError(f"the document names the tensor {name!r:.80} twice")
+        self.used.add(name)
         return self.tensors[name]
 
     def __call__(self, value):

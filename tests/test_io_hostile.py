@@ -237,6 +237,18 @@ def test_crafted_declarations_take_no_memory(clf_file, tmp_path):
         assert _peak_mb(path) < base + 100
 
 
+def test_a_tensor_named_many_times_is_refused_before_it_is_copied(clf_file):
+    """One tensor named 1500 times would be copied 1500 times: refused."""
+
+    def change(state, tensors):
+        weight = next(n for n in tensors if "weight" in n)
+        state["zz_"] = [{"__array__": weight, "dtype": "<f4"}] * 1500
+
+    _craft(clf_file, change)
+    with pytest.raises(io.ModelFileError, match="twice"):
+        io.load(clf_file)
+
+
 def test_a_model_fitted_on_a_gpu_loads_on_the_cpu(clf, data, tmp_path):
     """The device is stored as the fit resolved it; the loader chooses: the
     fitted one where the machine has it, else the CPU with a warning."""
