@@ -32,11 +32,13 @@ a ``ValueError`` at ``dump``.
 
 import hashlib
 import hmac
+import io
 import json
 import math
 import os
 import re
 import stat
+import zipfile
 
 import numpy as np
 import torch
@@ -813,11 +815,36 @@ def _check_version_1_tensors(path, document, tensors):
             )
 
 
+# What a skops part may unpack to: dump writes it uncompressed, so a part
+# that unpacks to more than a few times its size (a zip bomb) is refused
+# from the zip's directory, before skops reads it.
+MAX_SKOPS_RATIO = 4
+MAX_SKOPS_BYTES = 4 << 30
+MAX_SKOPS_MEMBERS = 100_000
+
+
+def _check_skops_zip(data):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ModelFileError(f"its skops part is not a zip file: {exc}") from exc
+    total = sum(member.file_size for member in members)
+    limit = min(MAX_SKOPS_RATIO * len(data) + (1 << 20), MAX_SKOPS_BYTES)
+    if len(members) > MAX_SKOPS_MEMBERS or total > limit:
+        raise ModelFileError(
+            f"its skops part of {len(data)} bytes unpacks to {total} bytes in "
+            f"{len(members)} files (at most {limit} bytes and "
+            f"{MAX_SKOPS_MEMBERS} files): refused"
+        )
+
+
 def _skops_loads(data, trusted):
     """skops's load, building only what skops trusts by default, skfashion's
     estimators and the types named in ``trusted``."""
     sio = _skops()
     own = {f"{cls.__module__}.{cls.__name__}" for cls in estimator_classes().values()}
+    _check_skops_zip(data)
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops's errors for bytes that are not its format

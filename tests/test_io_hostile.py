@@ -249,6 +249,35 @@ def test_a_tensor_named_many_times_is_refused_before_it_is_copied(clf_file):
         io.load(clf_file)
 
 
+def test_a_zip_bomb_in_the_skops_part_is_refused_from_its_directory(tmp_path):
+    """A skops part whose zip unpacks to 80 MB from 80 KB is refused before
+    skops reads it."""
+    import io as stdio
+    import zipfile
+
+    import torch
+
+    pipe = Pipeline([("scale", StandardScaler())]).fit(np.ones((4, 3)))
+    genuine = zipfile.ZipFile(stdio.BytesIO(sio.dumps(pipe)))
+    out = stdio.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bomb:
+        for name in genuine.namelist():
+            bomb.writestr(name, genuine.read(name))
+        bomb.writestr("zeros.npy", bytes(80 << 20))
+    part = torch.from_numpy(np.frombuffer(out.getvalue(), np.uint8).copy())
+    document = {
+        "format": "skfashion-model",
+        "format_version": 2,
+        "skfashion_version": "0",
+        "class": "skops",
+        "skops": "skops#0",
+    }
+    path = tmp_path / "bomb.safetensors"
+    path.write_bytes(_signed(document, {"skops#0": part}))
+    with pytest.raises(io.ModelFileError, match="unpacks to 83"):
+        io.load(path)
+
+
 def test_a_model_fitted_on_a_gpu_loads_on_the_cpu(clf, data, tmp_path):
     """The device is stored as the fit resolved it; the loader chooses: the
     fitted one where the machine has it, else the CPU with a warning."""
