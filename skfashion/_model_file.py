@@ -32,6 +32,7 @@ a ``ValueError`` at ``dump``.
 
 import hashlib
 import hmac
+import importlib
 import io
 import json
 import math
@@ -620,13 +621,55 @@ def _document(estimator, encode):
             raise ValueError(f"This {name} is not fitted: fit it before dump.")
         return {"class": name, "state": encode(estimator.__getstate__(), "state")}
     if isinstance(estimator, BaseEstimator):
+        for where, param in estimator.get_params(deep=True).items():
+            if classes.get(type(param).__name__) is type(param) and (
+                param.get_params(deep=False).get("callbacks") is not None
+            ):
+                raise ValueError(
+                    f"The step {where!r} ({type(param).__name__}) has callbacks, "
+                    "which a model file cannot hold without running code when it "
+                    f"is loaded: set_params({where}__callbacks=None) before dump."
+                )
         data = _skops().dumps(estimator)
+        _check_loadable(_skops().get_untrusted_types(data=data))
         skops = encode.tensor("skops", np.frombuffer(data, np.uint8))
         return {"class": "skops", "skops": skops}
     raise ValueError(
         f"dump writes skfashion's estimators ({', '.join(sorted(classes))}) "
         f"and scikit-learn estimators holding them, not {name}."
     )
+
+
+def _check_loadable(types):
+    """Refuse types that no load can import by name (a lambda, a local or
+    ``__main__`` function): the file could be written, never read."""
+    for name in types:
+        if not _importable(name):
+            raise ValueError(
+                f"The estimator holds {name}, which cannot be imported by name "
+                "when the file is loaded (a lambda, a function defined inside "
+                "another or in __main__): use a function defined at the top "
+                "level of an importable module, or save the estimator with "
+                "pickle or joblib if you trust whoever loads it."
+            )
+
+
+def _importable(name):
+    parts = name.split(".")
+    if parts[0] == "__main__" or any(p.startswith("<") for p in parts):
+        return False
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                value = getattr(value, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
 
 
 def _skops():

@@ -254,6 +254,17 @@ def test_dump_refuses_what_it_cannot_write_without_code(data, tmp_path):
         io.dump(est, tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match="skfashion's estimators"):
         io.dump(object(), tmp_path / "m.safetensors")
+    # a file that dump writes, load reads: not a step with callbacks, nor a
+    # function that cannot be imported by name
+    with pytest.raises(ValueError, match="'feedforwardclassifier'.*callbacks=None"):
+        io.dump(make_pipeline(est), tmp_path / "m.safetensors")
+
+    def local(X):
+        return X
+
+    for function, name in ((lambda X: X, "<lambda>"), (local, r"\.local,")):
+        with pytest.raises(ValueError, match=f"{name}.*importable module"):
+            io.dump(make_pipeline(FunctionTransformer(function)), tmp_path / "m")
     assert not os.listdir(tmp_path)  # nothing half-written
 
 
