@@ -46,6 +46,7 @@ def test_cached_pipeline_fits_each_autoencoder_once_per_fold(data, tmp_path):
     assert plain.best_params_ == cached.best_params_
 
 
+@pytest.mark.few_epochs
 @pytest.mark.slow  # starts a cluster: the full suite's
 def test_search_on_a_dask_cluster_matches_the_sequential_one(data, tmp_path):
     distributed = pytest.importorskip("distributed")
