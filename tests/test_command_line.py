@@ -138,4 +138,3 @@ def test_the_readme_quick_start_runs_on_the_bundled_sample(tmp_path):
     assert result.returncode == 0, result.stderr
     assert re.search(r"1-NN on 64-number codes: 0\.\d{3}", result.stdout)
     assert "train_loss" in result.stdout  # the epochs' table: progress
-
