@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _crafting import signed
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 from sklearn.neighbors import KNeighborsClassifier
@@ -25,7 +26,6 @@ from skfashion import (
     VariationalAutoencoder,
     io,
 )
-from skfashion._model_file import _DTYPE_NAMES, _digest
 
 
 def test_a_file_is_written_whole_or_keeps_its_old_content(tmp_path, monkeypatch):
@@ -163,18 +163,6 @@ def test_loading_unpickles_nothing(data, tmp_path, monkeypatch):
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
 
 
-def _signed(document, tensors):
-    """Safetensors bytes of a document and tensors with a matching digest, as
-    an attacker who knows the format would write them."""
-    text = json.dumps(document)
-    parts = {
-        name: (_DTYPE_NAMES[t.dtype], tuple(t.shape), t.numpy().tobytes())
-        for name, t in tensors.items()
-    }
-    metadata = {"skfashion": text, "skfashion_sha256": _digest(text, parts)}
-    return safetensors_bytes(tensors, metadata=metadata)
-
-
 def _rewrite(path, change_document=None, change_tensors=None, sign=True):
     """Rewrite a model file with its JSON or tensors changed, as an attacker
     would: with a digest that matches (``sign``), or the original one."""
@@ -187,7 +175,7 @@ def _rewrite(path, change_document=None, change_tensors=None, sign=True):
     if change_tensors:
         change_tensors(tensors)
     if sign:
-        path.write_bytes(_signed(document, tensors))
+        path.write_bytes(signed(document, tensors))
     else:
         metadata["skfashion"] = json.dumps(document)
         path.write_bytes(safetensors_bytes(tensors, metadata=metadata))

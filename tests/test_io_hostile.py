@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 import skops.io as sio
+from _crafting import signed
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 from sklearn.compose import ColumnTransformer
@@ -37,16 +38,6 @@ from skfashion._model_file import _DTYPE_NAMES, _digest
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-def _signed(document, tensors):
-    text = json.dumps(document)
-    parts = {
-        name: (_DTYPE_NAMES[t.dtype], tuple(t.shape), t.numpy().tobytes())
-        for name, t in tensors.items()
-    }
-    metadata = {"skfashion": text, "skfashion_sha256": _digest(text, parts)}
-    return safetensors_bytes(tensors, metadata=metadata)
-
-
 def _read(path):
     with safe_open(path, framework="pt") as f:
         return json.loads(f.metadata()["skfashion"]), {
@@ -58,7 +49,7 @@ def _craft(path, change):
     """Rewrite ``path`` with ``change(state_dict, tensors)`` applied, signed."""
     document, tensors = _read(path)
     change(document["state"]["__dict__"], tensors)
-    path.write_bytes(_signed(document, tensors))
+    path.write_bytes(signed(document, tensors))
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +264,7 @@ def test_a_zip_bomb_in_the_skops_part_is_refused_from_its_directory(tmp_path):
         "skops": "skops#0",
     }
     path = tmp_path / "bomb.safetensors"
-    path.write_bytes(_signed(document, {"skops#0": part}))
+    path.write_bytes(signed(document, {"skops#0": part}))
     with pytest.raises(io.ModelFileError, match="unpacks to 83"):
         io.load(path)
 
