@@ -269,6 +269,7 @@ def _threads_in_a_fit(X):
     return max(ae.history_[:, "threads"])
 
 
+@pytest.mark.slow  # fits in joblib's processes: ~12 s
 @pytest.mark.few_epochs
 def test_parallel_fits_never_oversubscribe_the_cores(data):
     X = data[0][:100]

@@ -97,10 +97,28 @@ EQUIVALENT = [
 ]
 
 
-@parametrize_with_checks(
-    DEFAULTS,
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(repr(est), {}),
-)
+def _checks(estimators, repeats_slow=False):
+    """scikit-learn's checks of ``estimators``, as ``parametrize_with_checks``
+    gives them; with ``repeats_slow``, the repeats of a training check on
+    other memory (read-only memmaps, float32 input) are marked slow: the fast
+    tier runs each check once, the full suite every variant."""
+    params = parametrize_with_checks(
+        estimators,
+        expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(repr(est), {}),
+    )
+    (argnames, argvalues), name_of = params.args, params.kwargs["ids"]
+    marked, ids = [], []
+    for value in argvalues:
+        # A plain (estimator, check) pair, or a pytest.param with its marks.
+        values, marks = getattr(value, "values", value), getattr(value, "marks", ())
+        ids.append("-".join(name_of(v) for v in values))
+        if repeats_slow and "check_classifiers_train(" in ids[-1]:
+            marks = [*marks, pytest.mark.slow]
+        marked.append(pytest.param(*values, marks=marks))
+    return pytest.mark.parametrize(argnames, marked, ids=ids)
+
+
+@_checks(DEFAULTS, repeats_slow=True)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

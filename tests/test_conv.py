@@ -89,6 +89,7 @@ def test_conv_classifier_learns_real_images(sample):
     assert set(named.predict(test.images[:20])) <= set(train.target_names)
 
 
+@pytest.mark.slow  # a quality check: ~15 s of conv training
 def test_conv_autoencoder_codes_and_reconstructions_on_real_images(sample):
     train, test = sample
     ae = ConvAutoencoder((8, 16), 16, max_epochs=4, random_state=0)

@@ -208,6 +208,7 @@ def _peak_mb(path):
     return int(lines[-2])
 
 
+@pytest.mark.slow  # subprocesses under memory limits: ~30 s
 def test_crafted_declarations_take_no_memory(clf_file, tmp_path):
     """Refused within the memory of a load of the genuine file plus 100 MB."""
     baseline = subprocess.run(

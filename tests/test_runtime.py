@@ -183,6 +183,7 @@ _OLDER_CPU = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a subprocess per instruction set: ~16 s each
 @pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE"])
 def test_row_invariance_holds_on_older_instruction_sets(isa):
     env = {
