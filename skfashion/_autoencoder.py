@@ -63,7 +63,12 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adadelta', 'adagrad'}, \
             default='adam'
         The torch optimizer, with its default settings but for the learning rate
-        and weight decay.
+        and weight decay, and those given as skorch spells them,
+        ``optimizer__<name>`` (``optimizer__momentum=0.9``,
+        ``optimizer__betas=(0.8, 0.99)``): any parameter of the torch class
+        but ``lr`` and ``weight_decay`` (``learning_rate``, ``weight_decay``),
+        checked at fit. Where torch has a fused kernel for the device it is
+        used, unless ``optimizer__fused=False``.
 
     learning_rate : float, default=2e-3
         Initial learning rate.
@@ -106,13 +111,18 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         Factor of the 'step' schedule.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for a
-        classifier) and stop when its loss has not improved for
-        ``n_iter_no_change`` epochs; the best epoch's weights are kept. Without
-        it, all the data is used to train.
+        Hold out ``validation_fraction`` of the training data (0.1 if None;
+        stratified for a classifier) and stop when its loss has not improved
+        for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
+        Without it and without ``validation_fraction``, all the data is used
+        to train.
 
-    validation_fraction : float, default=0.1
-        Held-out fraction when ``early_stopping`` is True.
+    validation_fraction : float or None, default=None
+        Fraction of the training data held out for validation (stratified for
+        a classifier): every epoch then records ``valid_loss`` (and
+        ``valid_acc`` for a classifier) in ``history_``, as Keras's
+        ``validation_split`` does, and early stopping watches it. None holds
+        out 0.1 with ``early_stopping`` and nothing without it.
 
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
@@ -161,6 +171,12 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar and a table of epochs.
 
+    **kwargs
+        Settings routed as skorch spells them, stored unchanged and returned by
+        ``get_params``: ``optimizer__<name>`` (see ``optimizer``) and
+        ``module__<name>`` (for a user's own module; the built-in networks
+        take their settings as the flat parameters above).
+
     Attributes
     ----------
     net_ : skorch.NeuralNet
@@ -173,10 +189,11 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         Training loss of each epoch.
 
     validation_loss_curve_ : list of float
-        Validation loss of each epoch; only with ``early_stopping``.
+        Validation loss of each epoch; only with a validation split
+        (``early_stopping`` or ``validation_fraction``).
 
     best_validation_loss_ : float
-        Lowest validation loss; only with ``early_stopping``.
+        Lowest validation loss; only with a validation split.
 
     n_epochs_ : int
         Epochs run.
@@ -249,7 +266,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         lr_step_size=0.5,
         lr_gamma=0.3,
         early_stopping=False,
-        validation_fraction=0.1,
+        validation_fraction=None,
         n_iter_no_change=5,
         warm_start=False,
         random_state=None,
@@ -258,6 +275,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         precision="auto",
         callbacks=None,
         verbose=0,
+        **kwargs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_components = n_components
@@ -286,3 +304,4 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         self.precision = precision
         self.callbacks = callbacks
         self.verbose = verbose
+        self._set_routed(kwargs)

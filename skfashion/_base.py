@@ -40,6 +40,7 @@ given a default that does nothing); nothing is discovered by name.
 import abc
 import copy
 import dataclasses
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -50,7 +51,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.history import History
 
 from ._compat import StrOptions, check_params
@@ -107,6 +108,45 @@ def _set_requests(estimator, requests):
             getattr(estimator, f"set_{method}_request")(**params)
 
 
+# Settings routed to the parts skorch builds, spelled as skorch spells them
+# (``optimizer__momentum=0.9``): stored unchanged, returned by get_params.
+ROUTED_PREFIXES = ("optimizer__", "module__")
+
+# What a routed setting of the optimizer may not set: the flat parameter
+# that owns it (one owner per option).
+_OPTIMIZER_OWNED = {"lr": "learning_rate", "weight_decay": "weight_decay"}
+
+# Settings of how an optimizer runs rather than what it computes: a warm fit
+# keeps the fitted ones.
+_RUN_SETTINGS = ("fused", "foreach", "capturable", "differentiable")
+
+
+def is_routed(key):
+    """Whether ``key`` is a routed setting: a known prefix, then a name."""
+    return any(
+        key.startswith(prefix) and key[len(prefix) :].isidentifier()
+        for prefix in ROUTED_PREFIXES
+    )
+
+
+def _is_plain_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def plain_routed_value(value):
+    """Whether a routed value is plain data that a model file holds: None, a
+    bool, a number, a short string, or a tuple of numbers."""
+    if value is None or isinstance(value, bool) or _is_plain_number(value):
+        return True
+    if isinstance(value, str):
+        return len(value) <= 256
+    return (
+        type(value) is tuple
+        and len(value) <= 16
+        and all(_is_plain_number(v) for v in value)
+    )
+
+
 # A fit improving on the trivial baseline by less than this fraction of its loss
 # learned nothing worth keeping: ConvergenceWarning.
 _BASELINE_RTOL = 0.01
@@ -133,7 +173,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         "lr_step_size": [Number(Real, 0, 1, closed="right")],
         "lr_gamma": [Number(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Number(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Number(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Number(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -145,6 +185,208 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
     }
 
     _net_class = None  # the skorch net of _net.py that trains the module
+
+    # -- routed settings: optimizer__*, module__*, as skorch spells them ---------
+
+    def _set_routed(self, kwargs):
+        """Store ``__init__``'s ``**kwargs`` unchanged, as skorch does.
+
+        Routed settings (``optimizer__momentum``) and any other keyword are
+        kept as given and returned by ``get_params`` (scikit-learn's rule:
+        nothing raises in ``__init__``); fit refuses a keyword that is not a
+        routed setting, as Python refuses an unexpected keyword argument.
+        Only names that would pass for fitted or private attributes (a
+        trailing or leading underscore) are refused here.
+        """
+        for key, value in kwargs.items():
+            if key.startswith("_") or key.endswith("_"):
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword "
+                    f"argument {key!r}. Settings of the optimizer and of a "
+                    "user's module are routed as optimizer__<name> and "
+                    "module__<name>."
+                )
+            setattr(self, key, value)
+
+    def _keyword_names(self):
+        """The names ``**kwargs`` stored: beyond the signature's parameters,
+        neither fitted (``name_``) nor private (``_name``)."""
+        params = set(self._get_param_names())
+        return sorted(
+            key
+            for key in vars(self)
+            if key not in params and not key.startswith("_") and not key.endswith("_")
+        )
+
+    def _routed(self, prefix):
+        """``{name: value}`` of the routed settings under ``prefix``."""
+        return {
+            key[len(prefix) :]: value
+            for key, value in sorted(vars(self).items())
+            if key.startswith(prefix) and is_routed(key)
+        }
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator, routed settings included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of contained estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        for key in self._keyword_names():
+            params[key] = getattr(self, key)
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, routed settings included.
+
+        ``optimizer__momentum=0.9`` is stored as given (scikit-learn's own
+        ``set_params`` would take ``optimizer`` for an estimator); it is
+        checked at fit.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            Estimator instance.
+        """
+        keywords = set(self._keyword_names())
+        routed = {
+            key: params.pop(key)
+            for key in list(params)
+            if is_routed(key) or key in keywords
+        }
+        super().set_params(**params)
+        for key, value in routed.items():
+            setattr(self, key, value)
+        return self
+
+    def _check_routed(self):
+        """Refuse, with the fix, routed settings that no part of this fit takes.
+
+        Values must be plain data (a model file holds them); ``module__``
+        settings go to a user's own module, and the built-in networks take
+        their settings as flat parameters.
+        """
+        for key in self._keyword_names():
+            if not is_routed(key):
+                raise TypeError(
+                    f"{type(self).__name__} got an unexpected keyword argument "
+                    f"{key!r}. Settings of the optimizer and of a user's module "
+                    "are routed as optimizer__<name> and module__<name>; the "
+                    f"parameters are {', '.join(self._get_param_names())}."
+                )
+        for prefix in ROUTED_PREFIXES:
+            for name, value in self._routed(prefix).items():
+                if not plain_routed_value(value):
+                    raise ValueError(
+                        f"{prefix}{name}={value!r:.60} is not plain data: routed "
+                        "settings must be None, a bool, an int, a float, a string "
+                        "or a tuple of numbers (float(x), tuple(x)), so that "
+                        "model files can hold them."
+                    )
+        self._check_module_routed(self._routed("module__"))
+
+    def _check_module_routed(self, settings):
+        """Hook: the module's routed settings ``{name: value}``. The built-in
+        networks take none: each is refused, naming the flat parameter."""
+        if not settings:
+            return
+        name, value = next(iter(settings.items()))
+        flat = super().get_params(deep=False)
+        if name in flat:
+            fix = (
+                f"use {name}={value!r}: the built-in networks take their "
+                "settings as flat parameters"
+            )
+        else:
+            fix = (
+                "module__ settings go to a user's own torch module (module=), "
+                f"and the built-in network of {type(self).__name__} has no "
+                f"parameter {name!r}"
+            )
+        raise ValueError(f"module__{name}={value!r:.60}: {fix}.")
+
+    def _optimizer_settings(self, runtime):
+        """``(kwargs, settings)`` of this fit's torch optimizer.
+
+        ``kwargs``: what the optimizer is built with beyond ``lr`` and
+        ``weight_decay``: the fused kernel where torch has one for the device
+        (``_recipe.optimizer_kwargs``), then the ``optimizer__`` settings,
+        which win (``optimizer__fused=False``). ``settings``: the param-group
+        defaults they give, for a warm fit to apply. Each name is checked
+        against the torch class's signature and the values by building the
+        optimizer on one parameter: a ``ValueError`` names the setting and
+        the fix.
+        """
+        cls = OPTIMIZERS[self.optimizer]
+        torch_name = cls.__name__
+        accepted = [
+            name
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name not in ("self", "params", *_OPTIMIZER_OWNED)
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        routed = self._routed("optimizer__")
+        for name in routed:
+            if name in _OPTIMIZER_OWNED:
+                owner = _OPTIMIZER_OWNED[name]
+                raise ValueError(
+                    f"optimizer__{name} is set by {owner}: use "
+                    f"{owner}={routed[name]!r} instead (one owner per option)."
+                )
+            if name not in accepted:
+                raise ValueError(
+                    f"optimizer__{name}: {torch_name} has no parameter {name!r}; "
+                    f"its parameters are {', '.join(accepted)} (learning rate "
+                    "and weight decay: learning_rate=, weight_decay=). Drop "
+                    f"optimizer__{name} or choose another optimizer (now "
+                    f"optimizer={self.optimizer!r})."
+                )
+        kwargs = {**optimizer_kwargs(self.optimizer, runtime.device), **routed}
+        probe = torch.nn.Parameter(
+            torch.zeros(1, dtype=runtime.weight_dtype, device=runtime.device)
+        )
+        try:
+            built = cls(
+                [probe], lr=self.learning_rate, weight_decay=self.weight_decay, **kwargs
+            )
+        except (TypeError, ValueError, RuntimeError) as exc:
+            given = ", ".join(f"optimizer__{k}={v!r}" for k, v in routed.items())
+            raise ValueError(
+                f"{torch_name} refuses its settings ({given or 'the defaults'}): "
+                f"{exc}. Change or drop the optimizer__ setting named."
+            ) from exc
+        return kwargs, dict(built.defaults)
+
+    def _check_lr_schedulers(self):
+        """A user's skorch ``LRScheduler`` and ``lr_schedule`` would both set
+        the rate: refused, with the fix."""
+        for entry in self.callbacks or []:
+            callback = entry[1] if isinstance(entry, tuple) else entry
+            is_scheduler = isinstance(callback, LRScheduler) or (
+                isinstance(callback, type) and issubclass(callback, LRScheduler)
+            )
+            if is_scheduler and self.lr_schedule is not None:
+                raise ValueError(
+                    f"callbacks holds a skorch LRScheduler and lr_schedule="
+                    f"{self.lr_schedule!r} schedules the learning rate too: set "
+                    "lr_schedule=None to let yours alone set it (or drop yours)."
+                )
+
+    def _check_scoring_callbacks(self):
+        """Hook: refuse, with the fix, user callbacks this face cannot serve."""
 
     # -- hooks of the subclasses ----------------------------------------------
 
@@ -263,14 +505,25 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 stacklevel=3,
             )
 
+    def _validation_fraction(self):
+        """The fraction held out: ``validation_fraction``, else 0.1 with early
+        stopping, else None (no split)."""
+        if self.validation_fraction is not None:
+            return self.validation_fraction
+        return 0.1 if self.early_stopping else None
+
+    def _validates(self, partial=False):
+        """Whether this fit holds out a validation split (never partial_fit)."""
+        return not partial and self._validation_fraction() is not None
+
     def _validation_split(self, seed, partial=False):
-        if not self.early_stopping or partial:
+        if not self._validates(partial):
             return None
-        return ValidationSplit(self.validation_fraction, seed)
+        return ValidationSplit(self._validation_fraction(), seed)
 
     def _n_train(self, n_samples, y=None):
-        """How many samples train, after early stopping's hold-out."""
-        if self.early_stopping:
+        """How many samples train, after the validation hold-out."""
+        if self._validates():
             return n_samples - self._validation_split(0).n_valid(n_samples, y)
         return n_samples
 
@@ -305,16 +558,15 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         n_train = self._n_train(n_samples, y)
         if n_train < 2:
             held_out = (
-                f" after early_stopping holds out validation_fraction="
-                f"{self.validation_fraction}"
-                if self.early_stopping
+                f" after holding out validation_fraction={self._validation_fraction()}"
+                if self._validates()
                 else ""
             )
             raise ValueError(
                 f"batch_norm=True needs at least 2 training samples, and "
                 f"n_samples={n_samples} leaves {max(n_train, 0)}{held_out}. Use "
                 "more samples, batch_norm=False (any batch_size then works), or "
-                "early_stopping=False."
+                "early_stopping=False and validation_fraction=None."
             )
 
     def _warn_if_no_better(self, loss, baseline, what, baseline_what, fixes):
@@ -357,9 +609,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             callbacks.append(("lr_scheduler", scheduler))
         # Scorers first: early stopping ends the epoch, and what comes after it
         # in the last epoch would not be recorded.
-        validation = self.early_stopping and not partial
-        callbacks.extend(self._extra_callbacks(validation))
-        if validation:
+        callbacks.extend(self._extra_callbacks(self._validates(partial)))
+        if self.early_stopping and not partial:
             callbacks.append(
                 (
                     "early_stopping",
@@ -388,14 +639,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         return seed % np.iinfo(np.int32).max
 
     def _new_net(self, module, module_kwargs, fitted, runtime, partial, threads):
-        fused = optimizer_kwargs(self.optimizer, runtime.device)
+        settings, _ = self._optimizer_settings(runtime)
         return self._net_class(
             module,
             **{f"module__{k}": v for k, v in module_kwargs.items()},
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.learning_rate,
             optimizer__weight_decay=self.weight_decay,
-            **{f"optimizer__{k}": v for k, v in fused.items()},
+            **{f"optimizer__{k}": v for k, v in settings.items()},
             batch_size=fitted["batch_size_"],
             max_epochs=1 if partial else self.max_epochs,
             train_split=self._validation_split(runtime.seed, partial),
@@ -452,9 +703,25 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 f"{runtime.precision!r} (float64 weights or not). Fit with "
                 "warm_start=False."
             )
+        # This fit's optimizer__ settings (or torch's defaults for those no
+        # longer given) apply to the fitted optimizer; how it runs (fused
+        # kernels) stays the fitted one's.
+        _, settings = self._optimizer_settings(runtime)
+        for group in net.optimizer_.param_groups:
+            for key in _RUN_SETTINGS:
+                if key in settings and group.get(key) != settings[key]:
+                    raise ValueError(
+                        f"warm_start=True and partial_fit go on with the fitted "
+                        f"optimizer, run with {key}={group.get(key)!r}, not "
+                        f"{settings[key]!r}. Fit with warm_start=False to change "
+                        f"it, or drop optimizer__{key}."
+                    )
         # A copy: the fitted estimator stays as it was if this fit stops.
         net = copy.deepcopy(net)
         for group in net.optimizer_.param_groups:
+            for key, value in settings.items():
+                if key not in (*_RUN_SETTINGS, "lr", "initial_lr", "params"):
+                    group[key] = value
             # The schedule starts again from learning_rate (see _lr_scheduler).
             group["lr"] = group["initial_lr"] = self.learning_rate
             group["weight_decay"] = self.weight_decay
@@ -598,6 +865,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             # Device, precision, threads and seed: resolved once, here.
             runtime = Runtime.resolve(self.device, self.precision, self.n_threads)
             runtime = runtime.with_seed(self._seed(self.n_epochs_ if warm else 0))
+            # The routed settings and the callbacks, before any data is read.
+            self._check_routed()
+            self._optimizer_settings(runtime)
+            self._check_lr_schedulers()
+            self._check_scoring_callbacks()
             shape = getattr(X, "shape", ())  # arrays' (n, h, w) before flattening
             X, y, sample_weight, fitted = self._validate_fit_data(
                 X, y, sample_weight, warm, classes, runtime
@@ -621,7 +893,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 )
             first_epoch = self.n_epochs_ if warm else 0
             net = self._train_net(X, y, sample_weight, fitted, warm, partial)
-            validation = self.early_stopping and not partial
+            validation = self._validates(partial)
             fitted.update(self._training_record(net, validation, first_epoch))
             with warnings.catch_warnings():
                 if partial:  # one pass on a chunk is not a finished model
@@ -694,6 +966,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         if not isinstance(state.pop("_sklearn_version", ""), str):
             raise ModelFileError(f"The saved {cls}'s '_sklearn_version' is odd.")
         params = set(self._get_param_names())
+        routed = {k: state.pop(k) for k in list(state) if k.startswith(ROUTED_PREFIXES)}
+        for key, value in routed.items():
+            if not is_routed(key) or not plain_routed_value(value):
+                raise ModelFileError(
+                    f"The saved {cls}'s routed setting {key!r:.60} is not a "
+                    "name with plain data (None, bool, number, string, tuple of "
+                    "numbers): refused."
+                )
         fitted = {k: state.pop(k) for k in list(state) if k not in params}
         privates = {k: fitted.pop(k) for k in list(fitted) if k in _PRIVATE_STATE}
         missing = sorted(params - set(state))
@@ -703,6 +983,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             )
         fresh = type(self).__new__(type(self))
         vars(fresh).update(state)
+        vars(fresh).update(routed)
         try:
             check_params(fresh)
             config = privates.get("_sklearn_output_config", {})

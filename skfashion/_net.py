@@ -35,8 +35,9 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import to_numpy, to_tensor
 
 from ._runtime import Runtime, torch_threads
 
@@ -114,8 +115,12 @@ class FollowLoad(Callback):
         net.history.record("threads", torch.get_num_threads())
 
 
-class InMemoryDataset(torch.utils.data.Dataset):
+class InMemoryDataset(SkorchDataset):
     """Inputs ``X`` (n, d), optional targets ``y`` (n,) and weights (n,), on the CPU.
+
+    A skorch ``Dataset`` (its ``X`` and ``y`` are what skorch's
+    ``data_from_dataset`` reads, so that ``EpochScoring`` without caching
+    scores against the labels), indexed in whole batches.
 
     Indexing with an index tensor or a slice returns a whole batch at once:
     ``(X[index], target)``. The target is ``y[index]`` (None for an
@@ -124,7 +129,7 @@ class InMemoryDataset(torch.utils.data.Dataset):
     ``get_loss`` as ``y_true``.
     """
 
-    def __init__(self, X, y=None, sample_weight=None):
+    def __init__(self, X, y=None, sample_weight=None):  # not skorch's checks
         self.X = torch.as_tensor(X)
         self.y = None if y is None else torch.as_tensor(y)
         self.sample_weight = (
@@ -255,9 +260,10 @@ class ValidationSplit:
         n_valid = self.n_valid(n_samples, y)
         if n_valid >= n_samples:
             raise ValueError(
-                f"early_stopping holds out validation_fraction={self.fraction} of "
-                f"the data, which leaves nothing to train on with n_samples="
-                f"{n_samples}. Use more samples or early_stopping=False."
+                f"The validation split holds out validation_fraction="
+                f"{self.fraction} of the data, which leaves nothing to train on "
+                f"with n_samples={n_samples}. Use more samples, or "
+                "early_stopping=False and validation_fraction=None."
             )
         train, valid = train_test_split(
             np.arange(n_samples),
@@ -629,6 +635,28 @@ class AutoencoderNet(InMemoryNet):
             loss = loss + self.beta * weighted_mean(kl, sample_weight) / X.shape[1]
         return loss
 
+    # skorch's tools (EpochScoring, a user's own loop) read a net's forward
+    # and predictions as one tensor or array: an autoencoder's is its
+    # reconstruction. The estimators read every named output through apply.
+
+    def forward(self, X, training=False, device="cpu"):
+        """The reconstructions of ``X``, one tensor, as skorch's ``forward``."""
+        return torch.cat(
+            [_reconstruction(o) for o in self.forward_iter(X, training, device)]
+        )
+
+    def predict_proba(self, X):
+        """The reconstructions of ``X`` as a numpy array (what skorch's
+        ``predict`` returns too)."""
+        return np.concatenate(
+            [to_numpy(_reconstruction(o)) for o in self.forward_iter(X)]
+        )
+
+
+def _reconstruction(out):
+    """The reconstruction of a batch's outputs (a dict of named outputs)."""
+    return out["reconstruction"] if isinstance(out, dict) else out
+
 
 class ClassifierNet(InMemoryNet):
     """Trains a module that returns class logits, with cross-entropy.
@@ -651,3 +679,9 @@ class ClassifierNet(InMemoryNet):
             y_pred, y_true, reduction="none", label_smoothing=self.label_smoothing
         )  # (n,)
         return weighted_mean(per_sample, sample_weight)
+
+    def predict(self, X):
+        """The index of the most probable class of each row of ``X``, as
+        skorch's ``NeuralNetClassifier.predict`` (``predict_proba`` gives the
+        probabilities: softmax of the logits)."""
+        return self.predict_proba(X).argmax(axis=1)
