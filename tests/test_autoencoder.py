@@ -49,6 +49,7 @@ def test_pipeline_into_knn_on_real_data_beats_chance_by_far(data):
     assert accuracy > 0.7  # 10 classes: chance is 0.1
 
 
+@pytest.mark.slow  # a quality check: ~10 s of training
 def test_learns_better_than_pca_with_the_same_code_size(data):
     X, _, X_test, _ = data
     ae = Autoencoder((128,), 16, max_epochs=20, learning_rate=3e-3, random_state=0)
@@ -307,6 +308,7 @@ def test_variational_autoencoder_samples_from_the_prior(data):
     np.testing.assert_array_equal(new, vae.inverse_transform(codes))
 
 
+@pytest.mark.slow  # a quality check: ~9 s of training
 def test_vae_samples_from_the_mixture_of_its_codes_look_like_the_data(data):
     # Prior codes fall where the encoder put no training image; the mixture
     # fitted to the codes does not (Ghosh et al. 2020): on real images its

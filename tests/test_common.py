@@ -97,11 +97,24 @@ EQUIVALENT = [
 ]
 
 
+# The fast tier runs the checks on every face (autoencoder, variational,
+# classifier) of the dense family and on the convolutional family's
+# autoencoder; the full suite on all six. The conv classifier's and conv VAE's
+# checks train 30 and 5 epochs of convolutions per check (about 80 s).
+FAST_CHECKED = (
+    Autoencoder,
+    VariationalAutoencoder,
+    FeedForwardClassifier,
+    ConvAutoencoder,
+)
+
+
 def _checks(estimators, repeats_slow=False):
     """scikit-learn's checks of ``estimators``, as ``parametrize_with_checks``
     gives them; with ``repeats_slow``, the repeats of a training check on
-    other memory (read-only memmaps, float32 input) are marked slow: the fast
-    tier runs each check once, the full suite every variant."""
+    other memory (read-only memmaps, float32 input) and the checks of the
+    estimators not in ``FAST_CHECKED`` are marked slow: the fast tier runs
+    each check once, the full suite every variant."""
     params = parametrize_with_checks(
         estimators,
         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(repr(est), {}),
@@ -112,7 +125,9 @@ def _checks(estimators, repeats_slow=False):
         # A plain (estimator, check) pair, or a pytest.param with its marks.
         values, marks = getattr(value, "values", value), getattr(value, "marks", ())
         ids.append("-".join(name_of(v) for v in values))
-        if repeats_slow and "check_classifiers_train(" in ids[-1]:
+        if repeats_slow and (
+            "check_classifiers_train(" in ids[-1] or type(values[0]) not in FAST_CHECKED
+        ):
             marks = [*marks, pytest.mark.slow]
         marked.append(pytest.param(*values, marks=marks))
     return pytest.mark.parametrize(argnames, marked, ids=ids)

@@ -31,7 +31,16 @@ def _weights(est):
     return [p.detach().clone() for p in est.net_.module_.parameters()]
 
 
-@pytest.mark.parametrize("cls", ESTIMATORS)
+# The fast tier runs the classifier's (3 s); the autoencoders' three fits each
+# take 9 to 14 s.
+@pytest.mark.parametrize(
+    "cls",
+    [
+        pytest.param(Autoencoder, marks=pytest.mark.slow),
+        pytest.param(VariationalAutoencoder, marks=pytest.mark.slow),
+        FeedForwardClassifier,
+    ],
+)
 def test_bfloat16_trains_float32_weights_and_is_repeatable(cls, sample):
     X, y = sample
     first = _fit(cls, X, y, precision="bfloat16")

@@ -77,6 +77,7 @@ def test_class_weight(mnist):
     assert recall(as_dict)[0] > recall(clone(clf).fit(X, y))[0]
 
 
+@pytest.mark.slow  # four autoencoder fits: ~7 s; the classifiers' weights stay fast
 def test_weights_weigh_the_autoencoders(mnist):
     # Weighting the ones lowers their reconstruction error, for the VAE too
     # (whose noise makes weights and repetitions differ, see test_common).
