@@ -92,9 +92,15 @@ def fit_weights(sample_weight, X, y=None, class_weight=None):
         return X, y, None
     weights = np.ones(len(X))
     if sample_weight is not None:
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        try:
+            weights = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        except ValueError as exc:  # scikit-learn's words, then the fix
+            raise ValueError(
+                f"sample_weight is refused: {exc} Give one finite weight >= 0 "
+                "per sample, at least one of them above 0."
+            ) from exc
     if class_weight is not None:
         weights = weights * compute_sample_weight(class_weight, y)
         if (weights < 0).any():
