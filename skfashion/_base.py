@@ -51,8 +51,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler, ProgressBar
 from skorch.history import History
+from skorch.utils import to_numpy
 
 from ._compat import StrOptions, check_params
 from ._net import FollowLoad, InMemoryDataset, TrainingInterrupted, ValidationSplit
@@ -388,6 +389,24 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
     def _check_scoring_callbacks(self):
         """Hook: refuse, with the fix, user callbacks this face cannot serve."""
 
+    def _check_weighted_scoring(self):
+        """With sample weights a batch's target carries them (a dict), which
+        skorch's ``EpochScoring`` cannot read from its cache: refused, with
+        the fix (without caching it reads the labels themselves)."""
+        for entry in self.callbacks or []:
+            callback = entry[1] if isinstance(entry, tuple) else entry
+            if (
+                isinstance(callback, EpochScoring)
+                and callback.use_caching
+                and callback.target_extractor is to_numpy
+            ):
+                raise ValueError(
+                    f"EpochScoring({callback.scoring!r:.40}) with sample_weight: "
+                    "its cached targets hold the weights too. Give it "
+                    "use_caching=False (it then scores on the labels), or fit "
+                    "without sample_weight."
+                )
+
     # -- hooks of the subclasses ----------------------------------------------
 
     @abc.abstractmethod
@@ -557,8 +576,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             )
         n_train = self._n_train(n_samples, y)
         if n_train < 2:
+            who = "early_stopping" if self.early_stopping else "the validation split"
             held_out = (
-                f" after holding out validation_fraction={self._validation_fraction()}"
+                f" after {who} holds out validation_fraction="
+                f"{self._validation_fraction()}"
                 if self._validates()
                 else ""
             )
@@ -874,6 +895,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             X, y, sample_weight, fitted = self._validate_fit_data(
                 X, y, sample_weight, warm, classes, runtime
             )
+            if sample_weight is not None:
+                self._check_weighted_scoring()
             fitted["runtime_"] = runtime
             fitted["precision_"] = runtime.precision
             fitted.update(self._input_fitted(shape if len(shape) >= 3 else X.shape))

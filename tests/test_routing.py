@@ -344,3 +344,35 @@ def test_epoch_scoring_on_an_autoencoder(rows):
         **SMALL,
     ).fit(X)
     assert ae.history_[:, "mse"] == pytest.approx(ae.validation_loss_curve_)
+
+
+def test_epoch_scoring_with_sample_weights(rows):
+    X, y = rows
+    weights = np.ones(len(X))
+    cached = EpochScoring("accuracy", lower_is_better=False, name="acc")
+    clf = FeedForwardClassifier(validation_fraction=0.25, callbacks=[cached], **SMALL)
+    with pytest.raises(ValueError, match="use_caching=False"):
+        clf.fit(X, y, sample_weight=weights)
+    assert not hasattr(clf, "net_")
+    clf.set_params(
+        callbacks=[
+            EpochScoring(
+                "accuracy", lower_is_better=False, name="acc", use_caching=False
+            )
+        ]
+    ).fit(X, y, sample_weight=weights)
+    assert clf.history_[:, "acc"] == pytest.approx(clf.history_[:, "valid_acc"])
+
+
+def test_routed_settings_in_a_pipeline_file(rows, tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _ = rows
+    pipe = make_pipeline(
+        StandardScaler(), Autoencoder(optimizer="sgd", optimizer__momentum=0.9, **SMALL)
+    ).fit(X)
+    loaded = _dumped(pipe, tmp_path)  # through skops
+    assert loaded[-1].optimizer__momentum == 0.9
+    assert _group(loaded[-1])["momentum"] == 0.9
+    np.testing.assert_array_equal(loaded.transform(X), pipe.transform(X))
