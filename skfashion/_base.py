@@ -20,6 +20,13 @@
   go on from the fitted network and its optimizer state, on a copy of it, so
   that they are all or nothing too;
 - a model no better than a trivial baseline warns with ``ConvergenceWarning``.
+- the optimizer's own settings are routed as skorch spells them
+  (``optimizer__momentum=0.9``; ``module__*`` for a user's module): stored
+  unchanged from ``__init__``'s ``**kwargs``, returned by ``get_params`` (so
+  ``clone`` and searches carry them), checked at fit against the torch
+  class's signature, applied to a warm fit's optimizer, kept in model files;
+- ``validation_fraction`` holds out a split that every epoch scores, with or
+  without early stopping (None: 0.1 with early stopping, else no split).
 
 The contract, bottom-up: a torch module in ``_modules.py`` returns the named
 outputs it declares (``outputs``); a skorch net in ``_net.py`` trains it
