@@ -376,3 +376,32 @@ def test_routed_settings_in_a_pipeline_file(rows, tmp_path):
     assert loaded[-1].optimizer__momentum == 0.9
     assert _group(loaded[-1])["momentum"] == 0.9
     np.testing.assert_array_equal(loaded.transform(X), pipe.transform(X))
+
+
+TINY = {
+    Autoencoder: dict(hidden_layer_sizes=(8,), n_components=4),
+    VariationalAutoencoder: dict(hidden_layer_sizes=(8,), n_components=4),
+    FeedForwardClassifier: dict(hidden_layer_sizes=(8,)),
+    ConvAutoencoder: dict(channels=(4, 8), n_components=4),
+    ConvVariationalAutoencoder: dict(channels=(4, 8), n_components=4),
+    ConvClassifier: dict(channels=(4, 8), dense_units=16),
+}
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_every_estimator_trains_with_routed_settings(cls, sample_images):
+    images, y = sample_images
+    images, y = images[:60], y[:60]
+    est = cls(
+        optimizer="rmsprop",
+        optimizer__momentum=0.5,
+        optimizer__alpha=0.9,
+        validation_fraction=0.2,
+        max_epochs=1,
+        random_state=0,
+        **TINY[cls],
+    ).fit(images, y)
+    assert _group(est)["momentum"] == 0.5 and _group(est)["alpha"] == 0.9
+    assert len(est.validation_loss_curve_) == 1
+    with pytest.raises(ValueError, match="RMSprop has no parameter 'betas'"):
+        clone(est).set_params(optimizer__betas=(0.9, 0.9)).fit(images, y)
