@@ -2,9 +2,10 @@
 
 from ._autoencoder_face import BaseAutoencoder
 from ._dense import DenseNetwork
+from ._module_family import ModuleNetwork
 
 
-class Autoencoder(DenseNetwork, BaseAutoencoder):
+class Autoencoder(ModuleNetwork, DenseNetwork, BaseAutoencoder):
     """A fully connected autoencoder, as a scikit-learn transformer.
 
     The encoder maps each image to a code of ``n_components`` numbers through
@@ -164,6 +165,18 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         'float64' runs everything in float64, predictions too (slow; for
         numerical checks).
 
+    module : torch.nn.Module class or None, default=None
+        Your own network instead of the built-in one, as skorch's ``module``:
+        the class, built at fit with its ``module__<name>`` settings and with
+        what the fit knows that its ``__init__`` asks for by name
+        (``n_features``, ``input_shape``, ``n_components``, ``n_classes``). It
+        gets the input in the shape given to fit (rows (n, d), images (n, c, h,
+        w)) and must offer what this estimator needs: ``encode(x)`` to codes
+        (n, n_components) and ``decode(z)`` back to the input's shape, without
+        a last activation (``output_activation`` is applied). The built-in
+        network's parameters then keep their defaults. Model files load it when
+        named in ``skfashion.io.load(path, trusted=[...])``.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs), used
         as given, as skorch uses them: a logger or a pruner sees every fit.
@@ -243,6 +256,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
         **DenseNetwork._family_constraints,
+        **ModuleNetwork._family_constraints,
     }
 
     def __init__(
@@ -273,6 +287,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         n_threads=None,
         device="auto",
         precision="auto",
+        module=None,
         callbacks=None,
         verbose=0,
         **kwargs,
@@ -302,6 +317,7 @@ class Autoencoder(DenseNetwork, BaseAutoencoder):
         self.n_threads = n_threads
         self.device = device
         self.precision = precision
+        self.module = module
         self.callbacks = callbacks
         self.verbose = verbose
         self._set_routed(kwargs)

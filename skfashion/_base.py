@@ -34,14 +34,19 @@ outputs it declares (``outputs``); a skorch net in ``_net.py`` trains it
 ``forward_iter``; an estimator class is a *face* (what the estimator does:
 ``BaseAutoencoder``, ``BaseVariationalAutoencoder``, ``BaseClassifier``)
 combined with a *network family* (the layers' parameters, checks and modules:
-``DenseNetwork`` in ``_dense.py``, ``ConvNetwork`` in ``_conv.py``) on this
-base, which keeps the training recipe (optimizer, schedule, early stopping,
-precision, seeding, threads) and the fit's lifecycle. Faces and families
-compose: a face asks its family for the module (``_autoencoder_module`` or
-``_classifier_module``, with ``_family_kwargs``), so that a new face works on
-every family and a new family gives every face; an estimator class is then
-its ``__init__`` and its docstring. The hooks are declared abstract below (or
-given a default that does nothing); nothing is discovered by name.
+``DenseNetwork`` in ``_dense.py``, ``ConvNetwork`` in ``_conv.py``, a
+user's module in ``_module_family.py``) on this base, which keeps the
+training recipe (optimizer, schedule, early stopping, precision, seeding,
+threads) and the fit's lifecycle. Faces and families compose through one
+written protocol, ``_family.NetworkFamily``: a face asks its family for the
+module (``_autoencoder_module`` or ``_classifier_module``, with
+``_family_kwargs``); this base asks it for the input's shape
+(``_input_fitted``, ``_check_input_shape``), the checks of its layers
+(``_check_fit_size``) and the augmentation of the training batches, and
+knows none of its parameters. A new face works on every family and a new
+family gives every face; an estimator class is then its ``__init__`` and its
+docstring. The face's hooks are declared abstract below; nothing is
+discovered by name.
 """
 
 import abc
@@ -163,11 +168,11 @@ _BASELINE_RTOL = 0.01
 class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
     """Base of the estimators: the training recipe and the fit's lifecycle.
 
-    Subclasses store their parameters in ``__init__``, set ``_net_class`` and
+    Subclasses are a family (``_family.NetworkFamily``) mixed before a face:
+    they store their parameters in ``__init__``, set ``_net_class`` and
     implement the abstract hooks: ``_validate_fit_data``,
-    ``_module_and_kwargs`` and ``_fitted_after_training`` (``_net_kwargs``,
-    ``_extra_callbacks`` and ``_check_fit_size`` are optional). Their ``fit``
-    calls ``_fit``.
+    ``_module_and_kwargs`` and ``_fitted_after_training`` (``_net_kwargs``
+    and ``_extra_callbacks`` are optional). Their ``fit`` calls ``_fit``.
     """
 
     # The training recipe's parameters; the faces and the families add theirs.
@@ -204,9 +209,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         nothing raises in ``__init__``); fit refuses a keyword that is not a
         routed setting, as Python refuses an unexpected keyword argument.
         Only names that would pass for fitted or private attributes (a
-        trailing or leading underscore) are refused here.
+        trailing or leading underscore) are refused here. They are kept in
+        the private ``_kwargs`` (scikit-learn's checks: ``__init__`` sets no
+        public attribute but its parameters).
         """
-        for key, value in kwargs.items():
+        for key in kwargs:
             if key.startswith("_") or key.endswith("_"):
                 raise TypeError(
                     f"{type(self).__name__}.__init__() got an unexpected keyword "
@@ -214,23 +221,37 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                     "user's module are routed as optimizer__<name> and "
                     "module__<name>."
                 )
-            setattr(self, key, value)
+        self._kwargs = dict(kwargs)
+
+    def __getattr__(self, name):
+        """A routed setting read as an attribute (``est.optimizer__momentum``),
+        as skorch's nets allow; called only when no attribute has the name."""
+        kwargs = self.__dict__.get("_kwargs", {})
+        if name in kwargs:
+            return kwargs[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
+
+    def __delattr__(self, name):
+        """``del est.optimizer__momentum`` drops the setting (torch's default
+        then holds), as for an attribute."""
+        kwargs = self.__dict__.get("_kwargs", {})
+        if name in kwargs and name not in self.__dict__:
+            self._kwargs = {k: v for k, v in kwargs.items() if k != name}
+        else:
+            super().__delattr__(name)
 
     def _keyword_names(self):
         """The names ``**kwargs`` stored: beyond the signature's parameters,
         neither fitted (``name_``) nor private (``_name``)."""
-        params = set(self._get_param_names())
-        return sorted(
-            key
-            for key in vars(self)
-            if key not in params and not key.startswith("_") and not key.endswith("_")
-        )
+        return sorted(getattr(self, "_kwargs", {}))
 
     def _routed(self, prefix):
         """``{name: value}`` of the routed settings under ``prefix``."""
         return {
             key[len(prefix) :]: value
-            for key, value in sorted(vars(self).items())
+            for key, value in sorted(getattr(self, "_kwargs", {}).items())
             if key.startswith(prefix) and is_routed(key)
         }
 
@@ -248,8 +269,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             Parameter names mapped to their values.
         """
         params = super().get_params(deep=deep)
-        for key in self._keyword_names():
-            params[key] = getattr(self, key)
+        params.update(getattr(self, "_kwargs", {}))
         return params
 
     def set_params(self, **params):
@@ -276,8 +296,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             if is_routed(key) or key in keywords
         }
         super().set_params(**params)
-        for key, value in routed.items():
-            setattr(self, key, value)
+        if routed:  # a new dict: a clone's settings are not shared
+            self._kwargs = {**getattr(self, "_kwargs", {}), **routed}
         return self
 
     def _check_routed(self):
@@ -446,19 +466,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         """Keyword arguments of the net beyond the shared recipe."""
         return {}
 
-    def _augmentation(self, fitted):
-        """The transformation of the training batches (a family's data
-        augmentation), or None: none by default."""
-        return None
-
-    # The names of the attributes that ``_input_fitted`` returns.
-    _input_fitted_names = ()
-
-    def _input_fitted(self, shape):
-        """Fitted attributes read from the training input's shape, before it is
-        flattened into rows (an image shape, say); none by default."""
-        return {}
-
     def _extra_callbacks(self, validation):
         """Scoring callbacks of the subclass, run before early stopping.
 
@@ -505,10 +512,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                 "set_params(n_threads=None) to let the machine's load choose."
             )
         return self.net_.apply(X, method, n_threads=n_threads)
-
-    def _check_input_shape(self, shape):
-        """Hook: refuse, with the fix, image arrays shaped unlike the fitted
-        ones (the families that read images check them)."""
 
     def _warn_if_out_of_range(self, X):
         """Warn when ``X`` lies far outside the range the model was fitted on.
@@ -563,39 +566,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         if self.batch_size == "auto":
             return int(min(128, max(16, n_train // 100)))
         return int(self.batch_size)
-
-    def _check_fit_size(self, n_samples, y=None):
-        """Hook: refuse, with the fix, data the network cannot train on.
-
-        Called before training with the number of samples (and the targets).
-        The families check their layers here (batch norm, image shapes).
-        """
-
-    def _check_batch_norm_fit(self, n_samples, y=None):
-        """Batch norm needs two samples in every training batch."""
-        if not self.batch_norm:
-            return
-        if self.batch_size != "auto" and self.batch_size < 2:
-            raise ValueError(
-                f"batch_norm=True needs batch_size >= 2 (the statistics of a batch "
-                f"of one sample are undefined), got batch_size={self.batch_size}. "
-                "Use a larger batch_size or batch_norm=False."
-            )
-        n_train = self._n_train(n_samples, y)
-        if n_train < 2:
-            who = "early_stopping" if self.early_stopping else "the validation split"
-            held_out = (
-                f" after {who} holds out validation_fraction="
-                f"{self._validation_fraction()}"
-                if self._validates()
-                else ""
-            )
-            raise ValueError(
-                f"batch_norm=True needs at least 2 training samples, and "
-                f"n_samples={n_samples} leaves {max(n_train, 0)}{held_out}. Use "
-                "more samples, batch_norm=False (any batch_size then works), or "
-                "early_stopping=False and validation_fraction=None."
-            )
 
     def _warn_if_no_better(self, loss, baseline, what, baseline_what, fixes):
         """ConvergenceWarning when ``loss`` does not beat the trivial ``baseline``."""
@@ -966,6 +936,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
         store. ``__setstate__`` checks it all and rebuilds the network.
         """
         state = dict(super().__getstate__())  # object's is vars(self) itself
+        state.update(state.pop("_kwargs", {}))  # routed settings, by name
         if "net_" in state:
             state["net_"] = net_state(self.net_)
         if "history_" in state:
@@ -1013,7 +984,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             )
         fresh = type(self).__new__(type(self))
         vars(fresh).update(state)
-        vars(fresh).update(routed)
+        fresh._kwargs = routed
         try:
             check_params(fresh)
             config = privates.get("_sklearn_output_config", {})

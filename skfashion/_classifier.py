@@ -2,9 +2,10 @@
 
 from ._classifier_face import BaseClassifier
 from ._dense import DenseNetwork
+from ._module_family import ModuleNetwork
 
 
-class FeedForwardClassifier(DenseNetwork, BaseClassifier):
+class FeedForwardClassifier(ModuleNetwork, DenseNetwork, BaseClassifier):
     """A feed-forward neural network classifier, trained by skorch.
 
     Hidden layers of ``hidden_layer_sizes`` units (each optionally with batch
@@ -139,6 +140,17 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         'float64' runs everything in float64, predictions too (slow; for
         numerical checks).
 
+    module : torch.nn.Module class or None, default=None
+        Your own network instead of the built-in one, as skorch's ``module``:
+        the class, built at fit with its ``module__<name>`` settings and with
+        what the fit knows that its ``__init__`` asks for by name
+        (``n_features``, ``input_shape``, ``n_components``, ``n_classes``). It
+        gets the input in the shape given to fit (rows (n, d), images (n, c, h,
+        w)) and must offer what this estimator needs: ``forward(x)`` to logits
+        (n, n_classes), and ``features(x)`` for :meth:`extract_features`. The
+        built-in network's parameters then keep their defaults. Model files
+        load it when named in ``skfashion.io.load(path, trusted=[...])``.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs), used
         as given, as skorch uses them: a logger or a pruner sees every fit.
@@ -214,6 +226,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
     _parameter_constraints: dict = {
         **BaseClassifier._parameter_constraints,
         **DenseNetwork._family_constraints,
+        **ModuleNetwork._family_constraints,
     }
 
     def __init__(
@@ -241,6 +254,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         n_threads=None,
         device="auto",
         precision="auto",
+        module=None,
         callbacks=None,
         verbose=0,
         **kwargs,
@@ -267,6 +281,7 @@ class FeedForwardClassifier(DenseNetwork, BaseClassifier):
         self.n_threads = n_threads
         self.device = device
         self.precision = precision
+        self.module = module
         self.callbacks = callbacks
         self.verbose = verbose
         self._set_routed(kwargs)

@@ -17,6 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import StrOptions
+from ._family import NetworkFamily
 from ._modules import ACTIVATIONS, ConvAutoencoderModule, ConvClassifierModule
 from ._net import ShiftAndFlip
 from ._state import MAX_FEATURES, integer, sequence
@@ -59,8 +60,12 @@ def _refuse_channels_last(shape, fitted=None):
         )
 
 
-class ConvNetwork:
-    """Parameters and checks of convolutional networks (a mixin)."""
+class ConvNetwork(NetworkFamily):
+    """Parameters and checks of convolutional networks (a mixin).
+
+    A ``NetworkFamily`` that reads images: its input shape is
+    ``image_shape_``, and its training batches may be shifted and flipped.
+    """
 
     _family_constraints: dict = {
         "image_shape": ["array-like", StrOptions({"auto"})],
@@ -171,4 +176,4 @@ class ConvNetwork:
 
     def _check_fit_size(self, n_samples, y=None):
         _positive_ints(self.channels, "channels")
-        self._check_batch_norm_fit(n_samples, y)
+        super()._check_fit_size(n_samples, y)

@@ -14,12 +14,17 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import StrOptions
+from ._family import NetworkFamily
 from ._modules import ACTIVATIONS, AutoencoderModule, ClassifierModule
 from ._validation import Number
 
 
-class DenseNetwork:
-    """Parameters and checks of fully connected networks (a mixin)."""
+class DenseNetwork(NetworkFamily):
+    """Parameters and checks of fully connected networks (a mixin).
+
+    A ``NetworkFamily``: it reads rows, whatever the shape of the input
+    (images are flattened), and has no augmentation.
+    """
 
     _family_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Number(Integral, 1, None, closed="left")],
@@ -58,4 +63,4 @@ class DenseNetwork:
 
     def _check_fit_size(self, n_samples, y=None):
         self._hidden_layer_sizes()
-        self._check_batch_norm_fit(n_samples, y)
+        super()._check_fit_size(n_samples, y)

@@ -619,7 +619,10 @@ def _document(estimator, encode):
     if classes.get(name) is type(estimator):
         if not hasattr(estimator, "net_"):
             raise ValueError(f"This {name} is not fitted: fit it before dump.")
-        return {"class": name, "state": encode(estimator.__getstate__(), "state")}
+        state = estimator.__getstate__()
+        if isinstance(state.get("module"), type):  # a user's module: its name
+            state["module"] = _module_name(state["module"])
+        return {"class": name, "state": encode(state, "state")}
     if isinstance(estimator, BaseEstimator):
         for where, param in estimator.get_params(deep=True).items():
             if classes.get(type(param).__name__) is type(param) and (
@@ -638,6 +641,43 @@ def _document(estimator, encode):
         f"dump writes skfashion's estimators ({', '.join(sorted(classes))}) "
         f"and scikit-learn estimators holding them, not {name}."
     )
+
+
+def _module_name(module):
+    """The import name of a user's module class (``module=``), which
+    :func:`load` imports only when the caller trusts it by that name."""
+    name = f"{module.__module__}.{module.__qualname__}"
+    _check_loadable([name])
+    return name
+
+
+def _trusted_module(state, trusted):
+    """The state with its user's module class (named by :func:`dump`)
+    imported, if the caller trusts that name; else a ``ModelFileError``."""
+    name = state.get("module") if isinstance(state, dict) else None
+    if not isinstance(name, str):
+        return state
+    if name not in (trusted or ()):
+        raise ModelFileError(
+            f"it holds a user's module, {name!r:.200}, whose code runs when it "
+            f"is built: load(path, trusted=[{name!r:.200}]) if you trust it"
+        )
+    if not _importable(name):
+        raise ModelFileError(f"its module {name!r:.200} cannot be imported here")
+    for i in range(len(name.split(".")) - 1, 0, -1):
+        parts = name.split(".")
+        try:
+            value = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            value = getattr(value, attr)
+        break
+    import torch
+
+    if not (isinstance(value, type) and issubclass(value, torch.nn.Module)):
+        raise ModelFileError(f"{name!r:.200} is not a torch.nn.Module class")
+    return {**state, "module": value}
 
 
 def _check_loadable(types):
@@ -715,8 +755,10 @@ def load(path, *, device=None, trusted=None):
 
     trusted : list of str, default=None
         More types that skops may build for estimators other than
-        skfashion's (``skops.io.get_untrusted_types`` names them), for a
-        file you trust.
+        skfashion's (``skops.io.get_untrusted_types`` names them), and the
+        user's module class of an estimator fitted with ``module=`` (its
+        import name, ``"mypackage.MyModule"``), for a file you trust: a
+        module's code runs when it is built.
 
     Returns
     -------
@@ -813,7 +855,7 @@ def _rebuild(document, tensors, version, trusted):
             "state",
         }:
             raise ModelFileError("its document has keys a model file has not")
-        state = decode(document["state"])
+        state = _trusted_module(decode(document["state"]), trusted)
     estimator = cls.__new__(cls)
     estimator.__setstate__(state)
     return estimator

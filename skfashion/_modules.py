@@ -503,3 +503,101 @@ class ConvClassifierModule(nn.Module):
 
     def forward(self, x):  # (n, d) -> (n, c) logits
         return self.head(self.features(x))
+
+
+# -- a user's own module -------------------------------------------------------
+# ``Autoencoder(module=MyModule)`` and the other faces train a user's
+# ``nn.Module`` through the same contract as the built-in networks: the
+# adapters below take rows (n, d), give the user's module its input in the
+# shape the estimator was fitted on (``input_shape``: (d,) for rows,
+# (c, h, w) for images), and return rows and named outputs as the built-in
+# modules do. What the user's module must offer, by face:
+#
+# - autoencoder: ``encode(x) -> (n, k)`` and ``decode(z) -> (n, *input_shape)``
+#   (or (n, d)), the decoder's last layer without activation: the face applies
+#   ``output_activation``;
+# - variational autoencoder: ``encode(x) -> (mean, log_var)``, each (n, k),
+#   the Gaussian code head, and ``decode`` as above;
+# - classifier: ``forward(x) -> (n, c)`` logits, and optionally
+#   ``features(x)`` for ``extract_features``.
+
+
+class UserAutoencoderModule(_AutoencoderBase):
+    """A user's module with ``encode`` and ``decode``, as an autoencoder module.
+
+    ``module(**module_kwargs)`` is built once and kept as ``inner``; rows
+    (n, d) are viewed as (n, *input_shape) on their way in, reconstructions
+    flattened to (n, d) on their way out, through ``output_activation``.
+    With ``code='gaussian'`` the user's ``encode`` returns the posterior's
+    mean and log variance, and the code is drawn as ``GaussianCode`` draws it.
+    """
+
+    def __init__(
+        self,
+        module,
+        module_kwargs,
+        input_shape,
+        n_components=None,  # the face's; the module's own code gives it
+        output_activation="sigmoid",
+        code="linear",
+    ):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        self.inner = module(**module_kwargs)
+        self.output = ACTIVATIONS[output_activation]()
+        self.variational = code == "gaussian"
+        self.outputs = CODES[code].outputs  # the names forward returns
+
+    def _posterior(self, x):  # (n, d) -> mean (n, k), log_var (n, k) or None
+        out = self.inner.encode(x.reshape(-1, *self.input_shape))
+        if self.variational:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise ValueError(
+                    f"{type(self.inner).__name__}.encode must return (mean, "
+                    "log_var) for a variational autoencoder: two heads of the "
+                    "code's width."
+                )
+            mean, log_var = out
+            return mean, log_var
+        return out, None
+
+    def encode(self, x):  # (n, d) -> (n, k); a variational code's mean
+        return self._posterior(x)[0]
+
+    def decode(self, z):  # (n, k) -> (n, d)
+        return self.output(self.inner.decode(z).flatten(1))
+
+    def forward(self, x) -> AutoencoderOutput:
+        mean, log_var = self._posterior(x)
+        z = mean
+        if self.variational and self.training:
+            z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        out = {"reconstruction": self.decode(z), "code": mean}
+        if self.variational:
+            out["log_var"] = log_var
+        return out
+
+
+class UserClassifierModule(nn.Module):
+    """A user's module that returns logits, as a classifier module.
+
+    Rows (n, d) are viewed as (n, *input_shape); ``features`` is the user's
+    own (flattened), where the module has one.
+    """
+
+    def __init__(self, module, module_kwargs, input_shape, n_classes=None):
+        super().__init__()  # n_classes: the face's; the logits give it
+        self.input_shape = tuple(input_shape)
+        self.inner = module(**module_kwargs)
+
+    def forward(self, x):  # (n, d) -> (n, c) logits
+        return self.inner(x.reshape(-1, *self.input_shape))
+
+    def features(self, x):  # (n, d) -> (n, the module's feature width)
+        features = getattr(self.inner, "features", None)
+        if features is None:
+            raise ValueError(
+                f"{type(self.inner).__name__} has no features(x) method: give "
+                "it one (the last hidden layer) to use extract_features."
+            )
+        return features(x.reshape(-1, *self.input_shape)).flatten(1)

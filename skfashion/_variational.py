@@ -1,10 +1,11 @@
 """The variational autoencoder: the variational face on the dense family."""
 
 from ._dense import DenseNetwork
+from ._module_family import ModuleNetwork
 from ._variational_face import BaseVariationalAutoencoder
 
 
-class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
+class VariationalAutoencoder(ModuleNetwork, DenseNetwork, BaseVariationalAutoencoder):
     """A variational autoencoder (VAE), as a scikit-learn transformer.
 
     The encoder outputs a Gaussian over codes, q(z | x) = N(mu(x),
@@ -175,6 +176,19 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
         'float64' runs everything in float64, predictions too (slow; for
         numerical checks).
 
+    module : torch.nn.Module class or None, default=None
+        Your own network instead of the built-in one, as skorch's ``module``:
+        the class, built at fit with its ``module__<name>`` settings and with
+        what the fit knows that its ``__init__`` asks for by name
+        (``n_features``, ``input_shape``, ``n_components``, ``n_classes``). It
+        gets the input in the shape given to fit (rows (n, d), images (n, c, h,
+        w)) and must offer what this estimator needs: ``encode(x)`` to the
+        Gaussian code's ``(mean, log_var)``, each (n, n_components), and
+        ``decode(z)`` back to the input's shape, without a last activation
+        (``output_activation`` is applied). The built-in network's parameters
+        then keep their defaults. Model files load it when named in
+        ``skfashion.io.load(path, trusted=[...])``.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs), used
         as given, as skorch uses them: a logger or a pruner sees every fit.
@@ -256,6 +270,7 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
     _parameter_constraints: dict = {
         **BaseVariationalAutoencoder._parameter_constraints,
         **DenseNetwork._family_constraints,
+        **ModuleNetwork._family_constraints,
     }
 
     def __init__(
@@ -288,6 +303,7 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
         n_threads=None,
         device="auto",
         precision="auto",
+        module=None,
         callbacks=None,
         verbose=0,
         **kwargs,
@@ -317,6 +333,7 @@ class VariationalAutoencoder(DenseNetwork, BaseVariationalAutoencoder):
         self.n_threads = n_threads
         self.device = device
         self.precision = precision
+        self.module = module
         self.callbacks = callbacks
         self.verbose = verbose
         self._set_routed(kwargs)

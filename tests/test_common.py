@@ -1,6 +1,7 @@
 """scikit-learn's own estimator checks, on every skfashion estimator."""
 
 import pytest
+from _user_modules import MLP, DenseAE
 from sklearn.utils.estimator_checks import (
     check_sample_weight_equivalence_on_dense_data,
     parametrize_with_checks,
@@ -66,6 +67,12 @@ OTHERS = [
         max_epochs=30,
     ),
 ]
+# A user's own modules (module=), as the built-in networks are checked.
+USER_MODULES = [
+    Autoencoder(module=DenseAE, n_components=4, max_epochs=5),
+    FeedForwardClassifier(module=MLP, module__width=32, max_epochs=60),
+]
+OTHERS += USER_MODULES
 ESTIMATORS = DEFAULTS + OTHERS
 
 # Minibatch training draws its batches (and dropout masks, noise) from the data
