@@ -636,6 +636,21 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             seed = int(np.random.SeedSequence([seed, epochs_done]).generate_state(1)[0])
         return seed % np.iinfo(np.int32).max
 
+    def _training_settings(self, fitted, runtime, partial, threads):
+        """The net's settings of this fit, written once: a new net is built
+        with them, a continued one (warm start, ``partial_fit``) gets them
+        set, a restored one (``__setstate__``) is built with them."""
+        return dict(
+            batch_size=fitted["batch_size_"],
+            max_epochs=1 if partial else self.max_epochs,
+            train_split=self._validation_split(runtime.seed, partial),
+            callbacks=self._callbacks(partial, threads),
+            runtime=runtime,
+            augment=self._augmentation(fitted),
+            verbose=self.verbose,
+            **self._net_kwargs(fitted),
+        )
+
     def _new_net(self, module, module_kwargs, fitted, runtime, partial, threads):
         settings, _ = self._optimizer_settings(runtime)
         return self._net_class(
@@ -645,15 +660,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             lr=self.learning_rate,
             optimizer__weight_decay=self.weight_decay,
             **{f"optimizer__{k}": v for k, v in settings.items()},
-            batch_size=fitted["batch_size_"],
-            max_epochs=1 if partial else self.max_epochs,
-            train_split=self._validation_split(runtime.seed, partial),
-            callbacks=self._callbacks(partial, threads),
             device=runtime.device,
-            runtime=runtime,
-            augment=self._augmentation(fitted),
-            verbose=self.verbose,
-            **self._net_kwargs(fitted),
+            **self._training_settings(fitted, runtime, partial, threads),
         )
 
     def _continued_net(self, module, module_kwargs, fitted, runtime, partial, threads):
@@ -723,14 +731,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             # The schedule starts again from learning_rate (see _lr_scheduler).
             group["lr"] = group["initial_lr"] = self.learning_rate
             group["weight_decay"] = self.weight_decay
-        net.batch_size = fitted["batch_size_"]
-        net.max_epochs = 1 if partial else self.max_epochs
-        net.train_split = self._validation_split(runtime.seed, partial)
-        net.callbacks = self._callbacks(partial, threads)
-        net.runtime = runtime
-        net.augment = self._augmentation(fitted)
-        net.verbose = self.verbose
-        net.set_params(**self._net_kwargs(fitted))
+        # This fit's settings; the module and the optimizer (with its state)
+        # stay the fitted ones. The callbacks are initialised anew below.
+        for key, value in self._training_settings(
+            fitted, runtime, partial, threads
+        ).items():
+            setattr(net, key, value)
         net.initialize_callbacks()
         return net
 

@@ -77,7 +77,7 @@ class ModuleNetwork(NetworkFamily):
                 f"{type(self).__name__} needs a module with "
                 f"{' and '.join(f'{m}(...)' for m in methods)}; "
                 f"{module.__name__} has no {', '.join(missing)}. See the "
-                "user guide's 'Your own network'."
+                "user guide's 'Your own network and optimizer'."
             )
 
     @property

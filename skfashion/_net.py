@@ -581,9 +581,8 @@ class AutoencoderNet(InMemoryNet):
     The target is the input itself: ``get_loss`` compares the reconstruction
     with the clean batch ``X`` (the noise of a denoising autoencoder is added
     in ``infer``, to the network's input only), adds ``l1_activity`` times the
-    mean L1 norm of the codes and, for a variational module (one that declares
-    ``log_var`` among its ``outputs``), ``beta`` times the KL divergence to
-    N(0, I).
+    mean L1 norm of the codes and the face's ``code_penalty`` (the variational
+    face's KL term), which the net computes nothing of itself.
 
     Parameters
     ----------
@@ -593,18 +592,27 @@ class AutoencoderNet(InMemoryNet):
         Weight of the L1 penalty on the code (a sparse autoencoder).
     noise : float
         Standard deviation of the Gaussian noise added to the training inputs.
-    beta : float
-        Weight of the KL term of a variational autoencoder.
+    code_penalty : callable or None
+        ``(outputs, n_values) -> (n,)``: a per-sample term of the loss from the
+        module's named outputs and the number of values of a sample (the
+        variational face's ``KLDivergence``); its weighted mean is added.
     """
 
     def __init__(
-        self, module, *args, loss="mse", l1_activity=0.0, noise=0.0, beta=1.0, **kwargs
+        self,
+        module,
+        *args,
+        loss="mse",
+        l1_activity=0.0,
+        noise=0.0,
+        code_penalty=None,
+        **kwargs,
     ):
         super().__init__(module, *args, criterion=torch.nn.Identity, **kwargs)
         self.loss = loss
         self.l1_activity = l1_activity
         self.noise = noise
-        self.beta = beta
+        self.code_penalty = code_penalty
 
     def infer(self, x, **fit_params):
         if self.noise > 0 and self.module_.training:
@@ -626,13 +634,9 @@ class AutoencoderNet(InMemoryNet):
         if self.l1_activity > 0:
             l1 = code.abs().sum(dim=1)  # (n,)
             loss = loss + self.l1_activity * weighted_mean(l1, sample_weight)
-        if "log_var" in self.module_.outputs:  # variational: code is the mean
-            log_var = y_pred["log_var"]
-            # KL(N(mu, sigma^2) || N(0, 1)) summed over the code, mean over the
-            # batch, divided by the number of pixels to match the per-pixel
-            # mean of the reconstruction term: the ELBO per pixel.
-            kl = 0.5 * (code.pow(2) + log_var.exp() - 1 - log_var).sum(dim=1)  # (n,)
-            loss = loss + self.beta * weighted_mean(kl, sample_weight) / X.shape[1]
+        if self.code_penalty is not None:
+            penalty = self.code_penalty(y_pred, X.shape[1])  # (n,)
+            loss = loss + weighted_mean(penalty, sample_weight)
         return loss
 
     # skorch's tools (EpochScoring, a user's own loop) read a net's forward

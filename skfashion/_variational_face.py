@@ -2,8 +2,8 @@
 
 ``BaseVariationalAutoencoder`` is the autoencoder face (``BaseAutoencoder``)
 with a ``GaussianCode`` head on the family's encoder, the KL term of the
-ELBO in the loss (the net reads the ``log_var`` output that the module
-declares) and ``sample`` drawing from a Gaussian mixture fitted to the
+ELBO in the loss (``KLDivergence``, which the face gives the net as its
+``code_penalty``) and ``sample`` drawing from a Gaussian mixture fitted to the
 training codes (or from the prior N(0, I)). It composes with any family:
 ``VariationalAutoencoder`` is this face on the fully connected one,
 ``ConvVariationalAutoencoder`` on the convolutional one.
@@ -28,6 +28,24 @@ from ._state import array
 from ._validation import Number, check_n_samples
 
 
+class KLDivergence:
+    """The ELBO's second term, per sample: ``beta`` KL(q(z | x) || N(0, I)).
+
+    From the module's named outputs ``code`` (the posterior mean) and
+    ``log_var`` (``GaussianCode``); summed over the code and divided by the
+    number of values of a sample, to match the per-value mean of the
+    reconstruction term: the ELBO per pixel.
+    """
+
+    def __init__(self, beta):
+        self.beta = beta
+
+    def __call__(self, outputs, n_values):  # -> (n,)
+        mean, log_var = outputs["code"], outputs["log_var"]  # (n, k) each
+        kl = 0.5 * (mean.pow(2) + log_var.exp() - 1 - log_var).sum(dim=1)
+        return self.beta * kl / n_values
+
+
 class BaseVariationalAutoencoder(BaseAutoencoder):
     """The variational face, whatever the network (``beta``, the prior and the
     codes' mixture)."""
@@ -40,7 +58,7 @@ class BaseVariationalAutoencoder(BaseAutoencoder):
     _code = "gaussian"
 
     def _net_kwargs(self, fitted):
-        return {**super()._net_kwargs(fitted), "beta": self.beta}
+        return {**super()._net_kwargs(fitted), "code_penalty": KLDivergence(self.beta)}
 
     def _fitted_spec(self):
         required, optional = super()._fitted_spec()

@@ -96,7 +96,7 @@ def test_reproducible_and_picklable(data):
 
 def test_grid_search_over_any_parameter_in_a_pipeline(data):
     X, y, *_ = data
-    pipe = make_pipeline(StandardScaler(), small(max_epochs=10))
+    pipe = make_pipeline(StandardScaler(), small(max_epochs=5))
     grid = {
         "feedforwardclassifier__dropout": [0.0, 0.5],
         "feedforwardclassifier__hidden_layer_sizes": [(16,), (64, 32)],

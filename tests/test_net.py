@@ -9,6 +9,7 @@ from skfashion._net import (
     InMemoryDataset,
     ValidationSplit,
 )
+from skfashion._variational_face import KLDivergence
 
 
 def _batches(n, batch_size, **kwargs):
@@ -80,7 +81,9 @@ def test_loss_is_reconstruction_plus_the_code_penalty():
 
 
 def test_elbo_kl_term_vanishes_at_the_prior_and_is_weighted_by_beta():
-    net = _initialized_net(loss="bce", beta=2.0, module__code="gaussian")
+    net = _initialized_net(
+        loss="bce", code_penalty=KLDivergence(2.0), module__code="gaussian"
+    )
     X = torch.rand(4, 6)
     reconstruction = torch.rand(4, 6).clamp(0.01, 0.99)
     zeros = torch.zeros(4, 3)
