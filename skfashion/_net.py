@@ -39,7 +39,7 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
 from skorch.utils import to_numpy, to_tensor
 
-from ._runtime import Runtime, torch_threads
+from ._runtime import Runtime, inference_parts, torch_threads
 
 
 class TrainingInterrupted(BaseException):
@@ -294,11 +294,6 @@ CHUNK_ROWS_LIGHT = 64
 CHUNK_ROWS_HEAVY = 16
 HEAVY_SAMPLE_WORK = 4e6  # multiply-adds of one sample's forward pass
 
-# Multiply-adds of an inference call under which it runs on one thread: about
-# 100 images through the default ConvClassifier, 1,000 rows through the
-# default Autoencoder.
-MIN_INFERENCE_WORK = 2e9
-
 # How often a fit looks again at the machine's load, in seconds of training,
 # and when it looks first.
 FOLLOW_SECONDS = 0.5
@@ -526,14 +521,7 @@ class InMemoryNet(NeuralNet):
         runtime = self.runtime
         if n_threads != "runtime":
             runtime = dataclasses.replace(runtime, n_threads=n_threads)
-        policy = runtime.thread_policy(
-            self.work_per_sample * n, min_work=MIN_INFERENCE_WORK
-        )
-        threads = policy.threads()
-        # Parts of whole chunks, one a thread.
-        chunks = math.ceil(n / self.chunk_rows)
-        step = math.ceil(chunks / max(threads, 1)) * self.chunk_rows
-        bounds = [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
+        bounds = inference_parts(runtime, n, self.chunk_rows, self.work_per_sample)
         was_training = self.module_.training
         try:
             with torch_threads(1):

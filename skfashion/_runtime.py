@@ -231,6 +231,27 @@ class ThreadPolicy:
         return free_cores(self.cap, machine().others())
 
 
+# Multiply-adds of an inference call under which it runs on one thread: about
+# 100 images through the default ConvClassifier, 1,000 rows through the
+# default Autoencoder.
+MIN_INFERENCE_WORK = 2e9
+
+
+def inference_parts(runtime, n, chunk_rows, work_per_sample):
+    """``[(start, stop)]``: the rows of an inference call, one part a thread.
+
+    The thread count is the runtime's policy for the call's work (one thread
+    under ``MIN_INFERENCE_WORK``); each part is a whole number of chunks of
+    ``chunk_rows``, so that every row is computed in a chunk of the same
+    shape whatever the threads.
+    """
+    policy = runtime.thread_policy(work_per_sample * n, min_work=MIN_INFERENCE_WORK)
+    threads = policy.threads()
+    chunks = math.ceil(n / chunk_rows)
+    step = math.ceil(chunks / max(threads, 1)) * chunk_rows
+    return [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
+
+
 @contextlib.contextmanager
 def torch_threads(threads):
     """Run torch on ``threads`` threads; put the caller's setting back after.

@@ -116,6 +116,23 @@ def test_a_file_naming_another_class_as_its_module_is_refused(resnet_pipe, tmp_p
         load(crafted, trusted=["os.path.join"])
 
 
+def test_a_colour_network_is_saved_loaded_and_exported(colour, tmp_path):
+    X, _ = colour
+    ae = Autoencoder(module=ColourNet, n_components=8, max_epochs=1, random_state=0)
+    ae.fit(X)
+    dump(ae, tmp_path / "colour.safetensors")
+    loaded = load(tmp_path / "colour.safetensors", trusted=["_user_modules.ColourNet"])
+    np.testing.assert_array_equal(loaded.transform(X[:5]), ae.transform(X[:5]))
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from skfashion.onnx import to_onnx
+
+    session = onnxruntime.InferenceSession(to_onnx(ae, X[:1]).SerializeToString())
+    rows = X[:6].reshape(6, -1)
+    codes = session.run(None, {session.get_inputs()[0].name: rows})[0]
+    np.testing.assert_allclose(codes, ae.transform(X[:6]), rtol=1e-4, atol=1e-5)
+
+
 def test_onnx_export_gives_the_codes(resnet_pipe, images):
     onnxruntime = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
