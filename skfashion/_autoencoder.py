@@ -15,22 +15,22 @@ class Autoencoder(ModuleNetwork, DenseNetwork, BaseAutoencoder):
     on skorch (the net is kept as ``net_``) with whole-batch tensor slices.
 
     The defaults are 784-1024-64 trained 20 epochs with Adam at 2e-3, the
-    rate annealed over the run (cosine) and ``batch_size='auto'`` (about 100
-    steps an epoch on small data, 128 from 12,800 samples on). They were
-    chosen on validation splits of Fashion-MNIST and MNIST with 1,000, 5,000
-    and 54,000 training images (``benchmarks/README.md``): the schedule
-    stretches with ``max_epochs``, so more epochs never train worse. With the
-    default ``output_activation='auto'`` they work on any numeric data. The
-    classic course networks are reached by parameters alone (all Adam 1e-3,
+    rate annealed over the run (cosine, stretching with ``max_epochs``) and
+    ``batch_size='auto'`` (about 100 steps an epoch on small data, 128 from
+    12,800 samples on). With the default ``output_activation='auto'`` they work
+    on any numeric data. How the defaults were chosen, with the figures:
+    :doc:`/results` and ``benchmarks/README.md``.
+
+    The classic course networks are reached by parameters alone (all Adam 1e-3,
     batches of 128, no schedule, sigmoid output, decoder mirrored):
 
-    - 784-256-64, Fashion-MNIST, 20 epochs (test MSE 0.0066):
+    - 784-256-64, Fashion-MNIST, 20 epochs:
       ``Autoencoder((256,), 64, learning_rate=1e-3, lr_schedule=None,
       batch_size=128)``;
-    - 784-512-256-128-64, Fashion-MNIST, 25 epochs (test MSE 0.009931):
+    - 784-512-256-128-64, Fashion-MNIST, 25 epochs:
       ``Autoencoder((512, 256, 128), 64, learning_rate=1e-3, lr_schedule=None,
       batch_size=128, max_epochs=25)``;
-    - 784-144-64, MNIST, batch 64, 20 epochs (test MSE 0.003):
+    - 784-144-64, MNIST, batch 64, 20 epochs:
       ``Autoencoder((144,), 64, learning_rate=1e-3, lr_schedule=None,
       batch_size=64)``.
 

@@ -15,15 +15,16 @@ class FeedForwardClassifier(ModuleNetwork, DenseNetwork, BaseClassifier):
 
     The defaults are the stronger of the two classic course networks,
     784-512-256-128-10 with batch norm, dropout 0.3, weight decay 1e-4 and
-    Adam at 1e-3 for 50 epochs, with
-    the rate annealed over the run (cosine) and ``batch_size='auto'`` (128
-    from 12,800 samples on): chosen on validation splits of Fashion-MNIST and
-    MNIST with 1,000 to 54,000 training images (``benchmarks/README.md``).
+    Adam at 1e-3 for 50 epochs, with the rate annealed over the run (cosine)
+    and ``batch_size='auto'`` (128 from 12,800 samples on). How the defaults
+    were chosen, with the figures: :doc:`/results` and
+    ``benchmarks/README.md``.
+
     The course networks' schedule (x0.5 every 20 of 50 epochs) is
     ``lr_schedule='step', lr_step_size=0.4, lr_gamma=0.5``; the other course
-    network, batch norm and dropout
-    0.2 without weight decay, is ``FeedForwardClassifier(dropout=0.2,
-    weight_decay=0, lr_schedule=None, batch_size=128)``.
+    network, batch norm and dropout 0.2 without weight decay, is
+    ``FeedForwardClassifier(dropout=0.2, weight_decay=0, lr_schedule=None,
+    batch_size=128)``.
 
     Parameters
     ----------

@@ -21,12 +21,11 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     image arrays (n, h, w) or (n, c, h, w), as ``fetch_*().images`` gives
     them, are both accepted.
 
-    The defaults (blocks of two 3 x 3 convolutions with batch norm and a 2 x
-    2 max-pooling, of 32 and 64 channels; Adam at 1e-3, 20 epochs, the rate
-    annealed over the run as in the other estimators) were chosen on
-    validation splits of 5,000 and 54,000 Fashion-MNIST training images, for
-    the codes' 1-NN accuracy: 88.0% on the validation images against 87.6%
-    with one strided convolution a block, at twice the training time.
+    The defaults are blocks of two 3 x 3 convolutions with batch norm and a 2
+    x 2 max-pooling, of 32 and 64 channels, and a code of 64, trained 20
+    epochs with Adam at 1e-3, the rate annealed over the run (cosine) and
+    ``batch_size='auto'``, as in the other estimators. How the defaults were
+    chosen, with the figures: :doc:`/results` and ``benchmarks/README.md``.
 
     Parameters
     ----------

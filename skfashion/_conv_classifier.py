@@ -20,15 +20,12 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     (n, h, w) or (n, c, h, w), as ``fetch_*().images`` gives them, are both
     accepted.
 
-    The defaults (two blocks of two 3 x 3 convolutions, 32 and 64 channels,
-    max-pooling, 256 hidden units, dropout 0.25, weight decay 1e-4, Adam at
-    1e-3 for 15 epochs, the rate annealed over the run) were compared with
-    a larger dropout on a validation split of Fashion-MNIST at 5,000 and
-    54,000 training images (94.35% at 54,000; tested once: 94.28%). Label
-    smoothing 0.1 was then chosen on the validation splits of Fashion-MNIST
-    and MNIST at both sizes, where it was ahead of none each time, by 0.03
-    to 0.18 points (within a standard error each; shifts and flips lost on
-    Fashion-MNIST), and tested once (``benchmarks/README.md``).
+    The defaults are two blocks of two 3 x 3 convolutions with batch norm
+    and a 2 x 2 max-pooling, of 32 and 64 channels, 256 hidden units, dropout
+    0.25, weight decay 1e-4 and label smoothing 0.1, trained 15 epochs with
+    Adam at 1e-3, the rate annealed over the run (cosine) and
+    ``batch_size='auto'``, without shifts or flips. How the defaults were
+    chosen, with the figures: :doc:`/results` and ``benchmarks/README.md``.
 
     Parameters
     ----------

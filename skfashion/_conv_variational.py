@@ -20,21 +20,15 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
     training codes (``sample_mixture``), or from the prior. Rows (n, h * w) and
     image arrays (n, h, w) or (n, c, h, w) are both accepted.
 
-    The defaults (the blocks of ``ConvAutoencoder()``: two 3 x 3
-    convolutions and a max-pooling each, 32 and 64 channels; a code of 16;
-    the binary cross-entropy for pixels; 20 epochs) were compared on
-    validation splits of Fashion-MNIST with 5,000 and 54,000 training
-    images (benchmarks/README.md). One strided convolution a block scored as
-    well there (the same ELBO, a lower Frechet distance of its samples, half
-    the training time) but diverges in bfloat16 on unscaled data (values
-    near 100), so the pooled blocks are the default. Beside
-    ``VariationalAutoencoder()`` on validation (54,000 images): better
-    reconstructions (MSE 0.0113 against 0.0142) and codes (1-NN 86.2%
-    against 79.7%), prior samples further from the images (Frechet distance
-    6.7 against 2.9). Drawn from the mixture fitted to their codes (the
-    default), its samples land nearer the images than the fully connected
-    VAE's (on the test sets, 0.64 against 0.87 on Fashion-MNIST, 0.23
-    against 0.31 on MNIST), at five to seven times its fit time.
+    The defaults are the blocks of ``ConvAutoencoder()`` (two 3 x 3
+    convolutions with batch norm and a 2 x 2 max-pooling each, 32 and 64
+    channels), a code of 16, the binary cross-entropy for pixels
+    (``loss='auto'``), 20 epochs with Adam at 1e-3, the rate annealed over the
+    run (cosine) and ``batch_size='auto'``, and :meth:`sample` drawing from a
+    mixture of 30 Gaussians. One strided convolution a block
+    (``downsampling='stride', convs_per_block=1``) can diverge in bfloat16 on
+    unscaled data. How the defaults were chosen, with the figures:
+    :doc:`/results` and ``benchmarks/README.md``.
 
     Parameters
     ----------
@@ -53,10 +47,8 @@ class ConvVariationalAutoencoder(ConvNetwork, BaseVariationalAutoencoder):
         to the training posterior means: :meth:`sample` draws from it, as
         the codes the network learnt to decode lie there, not all over the
         prior. None fits none and ``sample`` draws from the prior N(0, I).
-        30 was chosen on validation splits of both data sets at 5,000 and
-        54,000 images against 10 and 100: more Gaussians bring the samples
-        nearer the images, 100 at the cost of samples nearer the training
-        images than new ones at 5,000 and of ~40 s more a fit at 54,000.
+        More Gaussians bring the samples nearer the images; too many for the
+        data bring them nearer the training images than new ones.
 
     image_shape : (height, width), (channels, height, width) or 'auto', \
             default='auto'

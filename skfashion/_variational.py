@@ -18,21 +18,18 @@ class VariationalAutoencoder(ModuleNetwork, DenseNetwork, BaseVariationalAutoenc
     uses do not fill it, and draws from where no training image went decode to
     images unlike any: :meth:`sample` decodes draws from a Gaussian mixture
     fitted to the training codes after training (``sample_mixture``), or from
-    the prior with ``distribution='prior'``. On the validation splits of
-    Fashion-MNIST and MNIST (5,000 and 54,000 training images) the mixture's
-    samples (30 Gaussians) land 4.3 to 17 times nearer the images than prior
-    draws, by the Frechet distance in a classifier's features
-    (benchmarks/README.md).
+    the prior with ``distribution='prior'``.
 
     The face is that of :class:`Autoencoder`: ``transform`` returns the
     posterior means mu(x), ``inverse_transform`` decodes codes, ``score`` is the
     negative mean squared reconstruction error of the posterior means (not the
     ELBO), so that a search ranks it beside plain autoencoders.
 
-    The defaults (784-512-256-16, Adam 1e-3, 30 epochs, the rate annealed over
-    the run and ``batch_size='auto'``) were chosen by the validation ELBO on
-    Fashion-MNIST with 1,000, 5,000 and 54,000 training images
-    (``benchmarks/README.md``).
+    The defaults are 784-512-256-16 trained 30 epochs with Adam at 1e-3, the
+    rate annealed over the run (cosine) and ``batch_size='auto'``, the binary
+    cross-entropy for pixels (``loss='auto'``), and :meth:`sample` drawing
+    from a mixture of 30 Gaussians. How the defaults were chosen, with the
+    figures: :doc:`/results` and ``benchmarks/README.md``.
 
     Parameters
     ----------
@@ -50,10 +47,8 @@ class VariationalAutoencoder(ModuleNetwork, DenseNetwork, BaseVariationalAutoenc
         to the training posterior means: :meth:`sample` draws from it, as
         the codes the network learnt to decode lie there, not all over the
         prior. None fits none and ``sample`` draws from the prior N(0, I).
-        30 was chosen on validation splits of both data sets at 5,000 and
-        54,000 images against 10 and 100: more Gaussians bring the samples
-        nearer the images, 100 at the cost of samples nearer the training
-        images than new ones at 5,000 and of ~40 s more a fit at 54,000.
+        More Gaussians bring the samples nearer the images; too many for the
+        data bring them nearer the training images than new ones.
 
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
             default='relu'
