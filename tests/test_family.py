@@ -45,3 +45,11 @@ def test_the_protocol_table_names_every_member():
 
     for name in PROTOCOL:
         assert f"``{name}``" in family.__doc__, name
+
+
+def test_the_tests_registry_holds_every_public_estimator():
+    from _registry import TINY, tiny
+
+    assert set(TINY) == set(estimator_classes())
+    for name in TINY:
+        assert type(tiny(name)) is estimator_classes()[name]

@@ -12,36 +12,19 @@ every combination would not pass.
 """
 
 import collections
+import functools
 import os
 import re
 import traceback
 
 import numpy as np
 import pytest
+from _registry import NAMES, tiny
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from skfashion import (
-    Autoencoder,
-    ConvAutoencoder,
-    ConvClassifier,
-    ConvVariationalAutoencoder,
-    FeedForwardClassifier,
-    VariationalAutoencoder,
-)
-
 SIDE = 6  # images of 6 x 6: small enough for dozens of fits a second
-SMALL = dict(max_epochs=1, random_state=0)
-MAKERS = {
-    "Autoencoder": lambda **p: Autoencoder((8,), 3, **SMALL, **p),
-    "VariationalAutoencoder": lambda **p: VariationalAutoencoder((8,), 3, **SMALL, **p),
-    "ConvAutoencoder": lambda **p: ConvAutoencoder((2,), 3, **SMALL, **p),
-    "ConvVariationalAutoencoder": lambda **p: ConvVariationalAutoencoder(
-        (2,), 3, **SMALL, **p
-    ),
-    "FeedForwardClassifier": lambda **p: FeedForwardClassifier((8,), **SMALL, **p),
-    "ConvClassifier": lambda **p: ConvClassifier((2,), dense_units=4, **SMALL, **p),
-}
+MAKERS = {name: functools.partial(tiny, name) for name in NAMES}
 AUTOENCODER_METHODS = [
     "transform",
     "inverse_transform",

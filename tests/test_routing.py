@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from _crafting import signed
+from _registry import CLASSES, NAMES, TINY
 from safetensors import safe_open
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
@@ -16,25 +17,14 @@ from torch.optim.lr_scheduler import StepLR
 
 from skfashion import (
     Autoencoder,
-    ConvAutoencoder,
-    ConvClassifier,
-    ConvVariationalAutoencoder,
     FeedForwardClassifier,
-    VariationalAutoencoder,
     io,
 )
 from skfashion._state import ModelFileError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ALL = [
-    Autoencoder,
-    VariationalAutoencoder,
-    FeedForwardClassifier,
-    ConvAutoencoder,
-    ConvVariationalAutoencoder,
-    ConvClassifier,
-]
+ALL = [CLASSES[name] for name in NAMES]
 SMALL = dict(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
 
 
@@ -378,16 +368,6 @@ def test_routed_settings_in_a_pipeline_file(rows, tmp_path):
     np.testing.assert_array_equal(loaded.transform(X), pipe.transform(X))
 
 
-TINY = {
-    Autoencoder: dict(hidden_layer_sizes=(8,), n_components=4),
-    VariationalAutoencoder: dict(hidden_layer_sizes=(8,), n_components=4),
-    FeedForwardClassifier: dict(hidden_layer_sizes=(8,)),
-    ConvAutoencoder: dict(channels=(4, 8), n_components=4),
-    ConvVariationalAutoencoder: dict(channels=(4, 8), n_components=4),
-    ConvClassifier: dict(channels=(4, 8), dense_units=16),
-}
-
-
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_every_estimator_trains_with_routed_settings(cls, sample_images):
     images, y = sample_images
@@ -399,7 +379,7 @@ def test_every_estimator_trains_with_routed_settings(cls, sample_images):
         validation_fraction=0.2,
         max_epochs=1,
         random_state=0,
-        **TINY[cls],
+        **TINY[cls.__name__],
     ).fit(images, y)
     assert _group(est)["momentum"] == 0.5 and _group(est)["alpha"] == 0.9
     assert len(est.validation_loss_curve_) == 1
