@@ -63,6 +63,7 @@ def test_bad_targets_are_refused(data):
         small().fit(X, np.zeros(19))
 
 
+@pytest.mark.slow  # 5 s; test_routing checks the validation split's records fast
 def test_history_records_accuracy_and_early_stopping_keeps_the_best(data):
     X, y, *_ = data
     clf = small(early_stopping=True, n_iter_no_change=3, max_epochs=100).fit(X, y)

@@ -95,7 +95,16 @@ def test_ctrl_c_reaches_the_caller_and_leaves_an_unfitted_estimator_unfitted(
                 getattr(est, method)(X)
 
 
-@pytest.mark.parametrize("make", [small_ae, small_clf, small_conv_ae, small_conv_clf])
+# The conv networks' refits (4 to 5 s each) run in the full suite.
+@pytest.mark.parametrize(
+    "make",
+    [
+        small_ae,
+        small_clf,
+        pytest.param(small_conv_ae, marks=pytest.mark.slow),
+        pytest.param(small_conv_clf, marks=pytest.mark.slow),
+    ],
+)
 def test_ctrl_c_during_a_refit_keeps_the_previous_model(make, data):
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("SIGINT is not Python's KeyboardInterrupt here")

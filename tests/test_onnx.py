@@ -121,6 +121,7 @@ def small_clf(data):
     return _fit(FeedForwardClassifier((4,), max_epochs=1, random_state=0), X, names)
 
 
+@pytest.mark.slow  # 4 to 8 s each: exports of float64 conv graphs
 @pytest.mark.parametrize(
     "est",
     [

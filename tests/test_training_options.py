@@ -36,7 +36,12 @@ SMALL = dict(hidden_layer_sizes=(64,), max_epochs=4, random_state=0)
     [
         FeedForwardClassifier(**SMALL),
         Autoencoder(n_components=8, **SMALL),
-        ConvClassifier(channels=(4, 8), dense_units=16, max_epochs=2, random_state=0),
+        pytest.param(  # the conv family's weights: in the full suite (4 s)
+            ConvClassifier(
+                channels=(4, 8), dense_units=16, max_epochs=2, random_state=0
+            ),
+            marks=pytest.mark.slow,
+        ),
     ],
     ids=lambda est: type(est).__name__,
 )
