@@ -25,6 +25,7 @@ from sklearn.base import is_classifier
 
 from ._family import NetworkFamily
 from ._modules import UserAutoencoderModule, UserClassifierModule
+from ._runtime import on_meta_else_cpu
 from ._state import MAX_FEATURES, integer, sequence
 
 # What the fit passes to a user's module that asks for it by name.
@@ -212,18 +213,21 @@ def _same(a, b):
 
 
 def check_user_module(estimator, module_class, module_kwargs, n_features):
-    """Run the built module once on the meta device (no memory, no arithmetic)
-    and refuse, with the fix, outputs of the wrong shape: the code's width
+    """Run the built module once on two rows of zeros, on the meta device (no
+    memory, no arithmetic) or else the CPU (``on_meta_else_cpu``), and
+    refuse, with the fix, outputs of the wrong shape: the code's width
     against ``n_components``, the reconstruction's size against the input's,
     the logits against the classes."""
     cls = type(estimator).__name__
     name = estimator.module.__name__
+
+    def run():
+        module = module_class(**module_kwargs).eval()
+        with torch.no_grad():
+            return module(torch.zeros(2, n_features))
+
     try:
-        with torch.device("meta"):
-            module = module_class(**module_kwargs).eval()
-            x = torch.empty(2, n_features)
-            with torch.no_grad():
-                out = module(x)
+        out = on_meta_else_cpu(run)
     except (TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ValueError(
             f"{cls} cannot run module={name} on inputs of shape "

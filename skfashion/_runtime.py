@@ -278,18 +278,32 @@ def seeded(seed, device):
         yield
 
 
+def on_meta_else_cpu(run):
+    """``run()`` on torch's meta device (no memory, no arithmetic), else on the
+    CPU: a user's module may make tensors of its own in ``forward``
+    (``torch.tensor(...)``), which the meta device cannot mix with its own.
+    The built-in modules always run on the meta device."""
+    try:
+        with torch.device("meta"):
+            return run()
+    except (RuntimeError, TypeError, ValueError):  # NotImplementedError too
+        return run()
+
+
 def forward_work(module_class, module_kwargs, n_features):
     """Multiply-adds of one sample's forward pass through a module, counted on
-    the meta device (no memory, no arithmetic, a few milliseconds)."""
+    the meta device (a few milliseconds; ``on_meta_else_cpu``)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    with torch.device("meta"):
+    def count():
         module = module_class(**module_kwargs).eval()
-        x = torch.empty(1, n_features)
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        module(x)
-    return counter.get_total_flops() / 2
+        x = torch.zeros(1, n_features)
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            module(x)
+        return counter.get_total_flops() / 2
+
+    return on_meta_else_cpu(count)
 
 
 # -- device and precision ------------------------------------------------------

@@ -136,3 +136,12 @@ class NoHeads(GaussianNet):
 
     def encode(self, x):
         return self.mu(self.body(x))
+
+
+class ReadsValues(MLP):
+    """A classifier whose forward reads a value (``.item()``), as user code
+    does: it cannot run on the meta device, which holds no values."""
+
+    def forward(self, x):
+        scale = 2.0 if x.abs().max().item() <= 1 else 1.0
+        return self.out(self.body(x)) * scale

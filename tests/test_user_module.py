@@ -7,7 +7,15 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from _user_modules import MLP, ColourNet, GaussianNet, NoHeads, ResNetAE, WrongCode
+from _user_modules import (
+    MLP,
+    ColourNet,
+    GaussianNet,
+    NoHeads,
+    ReadsValues,
+    ResNetAE,
+    WrongCode,
+)
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
@@ -221,3 +229,12 @@ def test_a_module_defined_in_a_function_cannot_be_written(fashion_sample, tmp_pa
     with pytest.raises(ValueError, match="cannot be imported by name"):
         dump(clf, tmp_path / "local.safetensors")
     assert not os.path.exists(tmp_path / "local.safetensors")
+
+
+def test_a_module_that_reads_values_trains(fashion_sample):
+    # Not runnable on the meta device: checked and counted on the CPU instead.
+    with pytest.raises(RuntimeError), torch.device("meta"):
+        ReadsValues(4, 2)(torch.zeros(2, 4))
+    X, y = fashion_sample[0].data[:100], fashion_sample[0].target[:100]
+    clf = FeedForwardClassifier(module=ReadsValues, max_epochs=1, random_state=0)
+    assert clf.fit(X, y).predict_proba(X[:3]).shape == (3, 10)
