@@ -13,7 +13,6 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
-from skorch.callbacks import EpochScoring
 
 from ._base import BaseNeuralEstimator
 from ._compat import StrOptions, _check_sample_weight, _fit_context
@@ -53,23 +52,6 @@ class BaseAutoencoder(
             code=self._code,
             **self._family_kwargs(X, fitted),
         )
-
-    def _check_scoring_callbacks(self):
-        """skorch's ``EpochScoring`` with a scorer's name compares predictions
-        with targets, and an autoencoder trains without any: refused, with
-        the fix."""
-        for entry in self.callbacks or []:
-            callback = entry[1] if isinstance(entry, tuple) else entry
-            scoring = getattr(callback, "scoring", None)
-            if isinstance(callback, EpochScoring) and isinstance(scoring, str):
-                raise ValueError(
-                    f"EpochScoring({scoring!r}) cannot score "
-                    f"{type(self).__name__}: a scorer's name compares predictions "
-                    "with targets, and an autoencoder has none (its net's predict "
-                    "gives the reconstructions). Give EpochScoring a function "
-                    "scoring(net, X, y) that compares net.predict(X) with X, or "
-                    "read 'valid_loss' from the history (validation_fraction=0.1)."
-                )
 
     # -- fitting ------------------------------------------------------------
 

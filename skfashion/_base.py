@@ -413,9 +413,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
                     "lr_schedule=None to let yours alone set it (or drop yours)."
                 )
 
-    def _check_scoring_callbacks(self):
-        """Hook: refuse, with the fix, user callbacks this face cannot serve."""
-
     def _check_weighted_scoring(self):
         """With sample weights a batch's target carries them (a dict), which
         skorch's ``EpochScoring`` cannot read from its cache: refused, with
@@ -873,7 +870,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=abc.ABCMeta):
             self._check_routed()
             self._optimizer_settings(runtime)
             self._check_lr_schedulers()
-            self._check_scoring_callbacks()
             shape = getattr(X, "shape", ())  # arrays' (n, h, w) before flattening
             X, y, sample_weight, fitted = self._validate_fit_data(
                 X, y, sample_weight, warm, classes, runtime

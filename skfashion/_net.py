@@ -123,15 +123,21 @@ class InMemoryDataset(SkorchDataset):
     scores against the labels), indexed in whole batches.
 
     Indexing with an index tensor or a slice returns a whole batch at once:
-    ``(X[index], target)``. The target is ``y[index]`` (None for an
-    autoencoder); with sample weights it is a dict ``{"y": ..., "sample_weight":
-    ...}`` (without "y" for an autoencoder), which skorch hands to
-    ``get_loss`` as ``y_true``.
+    ``(X[index], target)``. The target is ``y[index]``; with
+    ``target_is_input`` (an autoencoder's) it is the batch's inputs
+    themselves, the same tensor (no copy), and ``y`` is ``X``. With sample
+    weights it is a dict ``{"y": ..., "sample_weight": ...}``, which skorch
+    hands to ``get_loss`` as ``y_true``.
     """
 
-    def __init__(self, X, y=None, sample_weight=None):  # not skorch's checks
+    def __init__(self, X, y=None, sample_weight=None, target_is_input=False):
+        # (skorch's Dataset checks are not run: the nets give tensors.)
         self.X = torch.as_tensor(X)
-        self.y = None if y is None else torch.as_tensor(y)
+        self.target_is_input = bool(target_is_input)
+        if self.target_is_input:
+            self.y = self.X
+        else:
+            self.y = None if y is None else torch.as_tensor(y)
         self.sample_weight = (
             None if sample_weight is None else torch.as_tensor(sample_weight)
         )
@@ -140,21 +146,26 @@ class InMemoryDataset(SkorchDataset):
         return len(self.X)
 
     def __getitem__(self, index):
-        y = None if self.y is None else self.y[index]
+        x = self.X[index]
+        if self.target_is_input:
+            y = x
+        else:
+            y = None if self.y is None else self.y[index]
         if self.sample_weight is None:
-            return self.X[index], y
+            return x, y
         target = {"sample_weight": self.sample_weight[index]}
         if y is not None:
             target["y"] = y
-        return self.X[index], target
+        return x, target
 
     def subset(self, index):
         """A new dataset holding the rows ``index`` (an array of positions)."""
         index = torch.as_tensor(np.asarray(index), dtype=torch.long)
         return InMemoryDataset(
             self.X[index],
-            None if self.y is None else self.y[index],
+            None if self.y is None or self.target_is_input else self.y[index],
             None if self.sample_weight is None else self.sample_weight[index],
+            target_is_input=self.target_is_input,
         )
 
 
@@ -601,6 +612,17 @@ class AutoencoderNet(InMemoryNet):
         self.l1_activity = l1_activity
         self.noise = noise
         self.code_penalty = code_penalty
+
+    def get_dataset(self, X, y=None):
+        # The target of an autoencoder is its input: the batches carry it (the
+        # same tensor), so that skorch's scoring by name
+        # (EpochScoring('neg_mean_squared_error')) compares the
+        # reconstructions, net.predict, with it.
+        if isinstance(X, InMemoryDataset):
+            if X.target_is_input:
+                return X
+            return InMemoryDataset(X.X, None, X.sample_weight, target_is_input=True)
+        return InMemoryDataset(X, None, target_is_input=True)
 
     def infer(self, x, **fit_params):
         if self.noise > 0 and self.module_.training:

@@ -321,8 +321,18 @@ def test_the_inner_net_predicts_as_skorch_defines_it(rows):
 
 def test_epoch_scoring_on_an_autoencoder(rows):
     X, _ = rows
-    with pytest.raises(ValueError, match="an autoencoder has none"):
-        Autoencoder(callbacks=[EpochScoring("r2")], **SMALL).fit(X)
+    # A scorer's name compares the reconstructions with the input, the
+    # autoencoder's target: -MSE is the validation loss of loss='mse'.
+    for use_caching in (True, False):
+        scoring = EpochScoring(
+            "neg_mean_squared_error", name="neg_mse", use_caching=use_caching
+        )
+        ae = Autoencoder(
+            validation_fraction=0.25, loss="mse", callbacks=[scoring], **SMALL
+        ).fit(X)
+        assert [-v for v in ae.history_[:, "neg_mse"]] == pytest.approx(
+            ae.validation_loss_curve_, rel=1e-5
+        )
 
     def mse(net, X, y):  # the reconstruction against its input
         X = np.asarray(X)  # skorch gives the validation rows as a tensor
