@@ -127,6 +127,9 @@ class ConvNetwork(NetworkFamily):
             image = (1, 1, n_features)
         return {"image_shape_": tuple(int(v) for v in image)}
 
+    def _fitted_input_shape(self):
+        return tuple(self.image_shape_)
+
     def _check_input_shape(self, shape):
         """Image arrays at predict, transform, score...: the fitted shape."""
         _refuse_channels_last(shape, self.image_shape_)

@@ -30,6 +30,9 @@ member                    what it gives
                           training input's shape, once per fit
 ``_check_input_shape``    ``(shape)``: refuse, with the fix, an array shaped
                           unlike the fitted input (every method but fit)
+``_fitted_input_shape``   ``() -> tuple or None``: a sample's fitted shape,
+                          (c, h, w) for images (what plots show), or None for
+                          rows
 ``_check_fit_size``       ``(n_samples, y)``: refuse, with the fix, data its
                           layers cannot train on (batch norm on one sample)
 ``_augmentation``         ``(fitted) -> callable or None``: the transformation
@@ -71,6 +74,11 @@ class NetworkFamily(abc.ABC):
     def _check_input_shape(self, shape):
         """Refuse, with the fix, arrays shaped unlike the fitted input; any
         array of the fitted width is rows to a family that reads rows."""
+
+    def _fitted_input_shape(self):
+        """A sample's fitted shape as the family reads it, (c, h, w) for
+        images; None for a family that reads rows."""
+        return None
 
     # -- training ----------------------------------------------------------------
 

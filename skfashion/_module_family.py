@@ -150,6 +150,11 @@ class ModuleNetwork(NetworkFamily):
                 "of as many values."
             )
 
+    def _fitted_input_shape(self):
+        if self.module is None:
+            return super()._fitted_input_shape()
+        return tuple(self.input_shape_)
+
     def _check_fit_size(self, n_samples, y=None):
         if self.module is None:
             return super()._check_fit_size(n_samples, y)

@@ -238,3 +238,18 @@ def test_a_module_that_reads_values_trains(fashion_sample):
     X, y = fashion_sample[0].data[:100], fashion_sample[0].target[:100]
     clf = FeedForwardClassifier(module=ReadsValues, max_epochs=1, random_state=0)
     assert clf.fit(X, y).predict_proba(X[:3]).shape == (3, 10)
+
+
+def test_plots_show_the_fitted_shape_of_colour_images(colour):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skfashion.plotting import ReconstructionDisplay, SamplesDisplay
+
+    X, _ = colour
+    ae = Autoencoder(module=ColourNet, n_components=8, max_epochs=1, random_state=0)
+    ae.fit(X)
+    # rows of 3,072 values: drawn as the fitted (3, 32, 32), not guessed
+    display = ReconstructionDisplay.from_estimator(ae, X.reshape(len(X), -1)[:4])
+    assert display.image_shape == (3, 32, 32)
+    assert SamplesDisplay.from_estimator(ae, 4).image_shape == (3, 32, 32)

@@ -20,6 +20,17 @@ def image_shape_of(n_features):
     return side, side
 
 
+def fitted_image_shape(estimator):
+    """The image shape ``estimator`` was fitted on, as its network family
+    records it (``_fitted_input_shape``): (c, h, w), or None for rows, for
+    an estimator that is not skfashion's, or for one not fitted."""
+    try:
+        shape = estimator._fitted_input_shape()
+    except AttributeError:
+        return None
+    return tuple(shape) if shape is not None and len(shape) == 3 else None
+
+
 def resolve_image_shape(images, image_shape=None):
     """(h, w) of grey images, (c, h, w) of colour ones (c = 3, or 4 with
     alpha): as given, from (n, h, w) or (n, c, h, w) arrays, or square grey.

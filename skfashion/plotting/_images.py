@@ -4,7 +4,7 @@ import numpy as np
 
 from ..metrics import reconstruction_error
 from ._base import axes, label_names
-from ._grid import draw_image_grid, grid_figsize
+from ._grid import draw_image_grid, fitted_image_shape, grid_figsize
 
 
 class ReconstructionDisplay:
@@ -59,8 +59,10 @@ class ReconstructionDisplay:
             any transformer with ``inverse_transform``, such as PCA.
         X : array-like of shape (n_samples, n_features)
         n_images : int, default=15
-            As the seeds showed them: the first 15 test images.
+            The first 15 images of ``X``.
         image_shape : tuple of int, default=None
+            The images' shape; None: the shape the estimator was fitted on
+            (its family's), else that of ``X``'s images, else square.
         ax : matplotlib Axes, default=None
         **kwargs
             Passed on to :meth:`plot` (``cmap``).
@@ -77,6 +79,8 @@ class ReconstructionDisplay:
             codes = estimator.transform(originals)
             reconstructions = estimator.inverse_transform(codes)
         error = reconstruction_error(originals, reconstructions)
+        if image_shape is None:
+            image_shape = fitted_image_shape(estimator)
         if image_shape is None and X.ndim in (3, 4):  # grey or colour images
             image_shape = X.shape[1:]
         display = cls(originals, reconstructions, error, image_shape=image_shape)
@@ -166,6 +170,8 @@ class SamplesDisplay:
             title += (
                 " (" + ", ".join(f"{k}={v}" for k, v in sample_kwargs.items()) + ")"
             )
+        if image_shape is None:
+            image_shape = fitted_image_shape(estimator)
         display = cls(images, image_shape=image_shape, title=title)
         return display.plot(ax=ax, n_cols=n_cols, cmap=cmap)
 
