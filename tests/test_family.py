@@ -16,6 +16,7 @@ PROTOCOL = [
     "_input_fitted_names",
     "_input_fitted",
     "_check_input_shape",
+    "_fitted_input_shape",
     "_check_fit_size",
     "_augmentation",
 ]
