@@ -105,3 +105,28 @@ def test_the_fitted_attributes_read_the_same_everywhere():
             "feature_names_in_",
         ],
     )
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_each_documented_default_is_the_signatures(cls):
+    # A default is named in the signature; the docstring's "default=" must
+    # say the same, so that changing it cannot leave the docs behind.
+    import ast
+    import inspect
+
+    from numpydoc.docscrape import ClassDoc
+
+    signature = inspect.signature(cls.__init__).parameters
+    for param in ClassDoc(cls)["Parameters"]:
+        if "default=" not in param.type or param.name not in signature:
+            continue
+        documented = param.type.split("default=")[1].strip()
+        try:
+            documented = ast.literal_eval(documented)
+        except (ValueError, SyntaxError):
+            pass
+        actual = signature[param.name].default
+        assert documented == actual or documented == repr(actual), (
+            f"{cls.__name__}.{param.name}: documented default={documented!r}, "
+            f"signature {actual!r}"
+        )
