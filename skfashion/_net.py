@@ -10,13 +10,14 @@ them.
 The nets customise skorch through its documented hooks only: ``get_dataset``,
 ``infer`` (mixed precision, input noise), ``get_loss`` (reconstruction, code
 penalty, KL, read from the module's named outputs), ``train_step`` (stop on a
-non-finite loss), ``evaluation_step`` (inference in chunks of a fixed size, so
-that a row's output does not depend on its batch) and ``fit_loop`` (let Ctrl-C
+non-finite loss), ``evaluation_step`` (inference in calls of the row counts
+that ``_inference.probe`` verified, so that a row's output does not depend
+on its batch) and ``fit_loop`` (let Ctrl-C
 out: skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
 half-trained net). Inference of ``forward`` runs skorch's own path,
 ``forward_iter`` -> ``evaluation_step`` -> ``infer``; ``apply`` runs the
 module's other methods (``encode``, ``decode``, ``features``), named by the
-caller, over the batches of ``get_iterator`` in the same chunks. No
+caller, over the batches of ``get_iterator`` in the same calls. No
 scikit-learn estimator API here: the estimators are the faces.
 """
 
@@ -39,6 +40,7 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
 from skorch.utils import to_numpy, to_tensor
 
+from ._inference import max_rows_for, probe
 from ._runtime import Runtime, inference_parts, torch_threads
 
 
@@ -289,22 +291,6 @@ class ValidationSplit:
 # products to run at full speed, small enough to bound the memory of a call.
 INFERENCE_BATCH_SIZE = 1024
 
-# Inference computes every row in a chunk of exactly the same number of rows,
-# on one thread: BLAS picks its kernels (and their order of summation) by the
-# shape of the product and by how it splits the rows between threads. Measured
-# here with MKL and oneDNN, on AVX-512/AMX and limited to AVX2 (as on older
-# and AMD processors): a row's output varies with the row count of its call
-# (below 16 rows on AVX-512, at 16, 32 and 48 rows and at many larger counts
-# for a 10-class head on AVX2), while in chunks of exactly 16 or 64 rows it
-# does not depend on the other rows nor on its place among them. So a row's
-# output is the same alone or in any batch, on any number of threads, as
-# scikit-learn's checks ask (subset and order invariance). A lone row pays
-# for a whole chunk: 64 rows where a sample's forward pass is light, 16 where
-# it is heavy (a convolutional network).
-CHUNK_ROWS_LIGHT = 64
-CHUNK_ROWS_HEAVY = 16
-HEAVY_SAMPLE_WORK = 4e6  # multiply-adds of one sample's forward pass
-
 # How often a fit looks again at the machine's load, in seconds of training,
 # and when it looks first.
 FOLLOW_SECONDS = 0.5
@@ -426,15 +412,6 @@ class InMemoryNet(NeuralNet):
         """The dtype of the module's weights and outputs: float64 or float32."""
         return self.runtime.weight_dtype
 
-    def initialize_module(self):
-        super().initialize_module()
-        # Before the optimizer is built on the parameters (skorch's initialize
-        # runs initialize_module, then initialize_optimizer). The layout a
-        # module declares (channels_last for the convolutional ones).
-        layout = getattr(self.module_, "memory_format", torch.contiguous_format)
-        self.module_.to(dtype=self.weight_dtype, memory_format=layout)
-        return self
-
     def infer(self, x, **fit_params):
         dtype = self.runtime.autocast_dtype
         if dtype is None or not self.module_.training:
@@ -448,7 +425,11 @@ class InMemoryNet(NeuralNet):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         with sigint_watch() as watch:
             try:
-                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+                super().fit_loop(X, y, epochs=epochs, **fit_params)
+                # Trained: inference finds the module in evaluation mode
+                # (each training step sets its own mode).
+                self.module_.eval()
+                return self
             except KeyboardInterrupt as exc:
                 if watch.interrupted:
                     # skorch's partial_fit would swallow it and go on with a
@@ -476,25 +457,44 @@ class InMemoryNet(NeuralNet):
             )
         return step
 
-    @property
-    def chunk_rows(self):
-        """The rows of every inference chunk (see ``CHUNK_ROWS_LIGHT``)."""
-        if self.work_per_sample > HEAVY_SAMPLE_WORK:
-            return CHUNK_ROWS_HEAVY
-        return CHUNK_ROWS_LIGHT
+    def initialize_module(self):
+        super().initialize_module()
+        # Before the optimizer is built on the parameters (skorch's initialize
+        # runs initialize_module, then initialize_optimizer). The layout a
+        # module declares (channels_last for the convolutional ones).
+        layout = getattr(self.module_, "memory_format", torch.contiguous_format)
+        self.module_.to(dtype=self.weight_dtype, memory_format=layout)
+        self.row_plans_ = {}  # a new module: its calls are measured again
+        return self
 
-    def _in_chunks(self, Xi, function):
-        """``function`` over the rows of ``Xi`` in chunks of ``chunk_rows``.
+    def row_plan(self, method, Xi, function):
+        """The ``RowPlan`` of ``function`` (``module_.<method>``) on rows like
+        ``Xi``: measured on the first call (``_inference.probe``, on one
+        thread), then kept while the module is."""
+        key = (method, tuple(Xi.shape[1:]), Xi.dtype, str(Xi.device))
+        plans = self.__dict__.setdefault("row_plans_", {})
+        if key not in plans:
+            was_training = self.module_.training
+            self.module_.eval()
+            try:
+                with torch_threads(1), torch.no_grad():
+                    rows = max_rows_for(self.work_per_sample)
+                    plans[key] = probe(
+                        function, Xi.shape[1:], Xi.dtype, Xi.device, rows
+                    )
+            finally:
+                self.module_.train(was_training)
+        return plans[key]
 
-        The last chunk is padded with zero rows to the chunk's size, so that
-        every row is computed in a call of the same shape (see
-        ``CHUNK_ROWS_LIGHT``); outputs in ``weight_dtype``.
-        """
-        rows = self.chunk_rows
+    def _in_chunks(self, Xi, function, method="forward"):
+        """``function`` over the rows of ``Xi`` in calls of the row counts of
+        its ``row_plan``: every row is computed in a call whose shape gives
+        it the output it has in any other (a remainder is padded with zero
+        rows); outputs in ``weight_dtype``."""
         outputs = []
-        for start in range(0, len(Xi), rows):
-            chunk = Xi[start : start + rows]
-            n = len(chunk)
+        for start, stop, rows in self.row_plan(method, Xi, function).calls(len(Xi)):
+            n = stop - start
+            chunk = Xi[start:stop].clone()  # the alignment the probe had
             if n < rows:
                 chunk = torch.cat([chunk, chunk.new_zeros((rows - n, *Xi.shape[1:]))])
             out = function(chunk)
@@ -508,60 +508,68 @@ class InMemoryNet(NeuralNet):
         step = super().evaluation_step
         return self._in_chunks(Xi, lambda chunk: step((chunk, yi), training))
 
+    def _module_function(self, method):
+        """Rows -> outputs of ``module_.<method>``; 'forward' through the
+        ``infer`` hook, as skorch's ``evaluation_step`` runs it."""
+        return self.infer if method == "forward" else getattr(self.module_, method)
+
     def apply(self, X, method="forward", n_threads="runtime"):
         """Run ``module_.<method>`` over ``X`` in evaluation mode, in float32.
 
         (In float64 under the runtime's precision 'float64'.) Returns a CPU
         tensor, or a dict of them for a module whose method returns named
-        outputs. The module itself runs (no copy): ``forward`` through
-        skorch's inference path (``forward_iter``, hence the hooks
-        ``evaluation_step`` and ``infer``), any other method (``encode``,
-        ``decode``, ``features``) over the batches of skorch's
-        ``get_iterator``. Either way in chunks of ``chunk_rows`` rows (the last
-        padded with zero rows), each computed on one thread; a large call
-        shares its chunks between the threads that ``n_threads`` and the
-        machine allow. So a row's output is the same whether it comes alone
-        or with others, on any number of threads. The module's mode (training
-        or evaluation) is put back afterwards. ``n_threads``: the fit's
-        (``'runtime'``), or the estimator's parameter as it is now (an int, or
-        None to choose as a fit does).
+        outputs. The module itself runs (no copy), over batches of
+        ``INFERENCE_BATCH_SIZE`` rows: ``forward`` through the ``infer`` hook (as
+        skorch's ``evaluation_step`` runs it), any other method (``encode``,
+        ``decode``, ``features``) directly. Either way in calls of the row
+        counts of the method's ``row_plan`` (measured on the first call), each
+        computed on one thread; a large call shares its rows between the
+        threads that ``n_threads`` and the machine allow. So a row's output is
+        the same whether it comes alone or with others, on any number of
+        threads. The module's mode (training or evaluation) is put back
+        afterwards. ``n_threads``: the fit's (``'runtime'``), or the
+        estimator's parameter as it is now (an int, or None to choose as a fit
+        does).
         """
         self.check_is_fitted()
-        function = None if method == "forward" else getattr(self.module_, method)
+        function = self._module_function(method)
         n = len(X)
         runtime = self.runtime
         if n_threads != "runtime":
             runtime = dataclasses.replace(runtime, n_threads=n_threads)
-        bounds = inference_parts(runtime, n, self.chunk_rows, self.work_per_sample)
+        bounds = inference_parts(runtime, n, self.work_per_sample)
         was_training = self.module_.training
+        if was_training:  # a call from a callback, mid-training
+            self.module_.eval()
         try:
-            with torch_threads(1):
+            with torch_threads(1), torch.no_grad():
+                if n:  # measured here, before the threads share the rows
+                    self.row_plan(method, to_tensor(X[:1], self.device), function)
                 if len(bounds) <= 1:
-                    outputs = self._apply_part(X, function)
+                    outputs = self._apply_part(X, method, function)
                 else:
                     # torch releases the GIL in its kernels: the threads
                     # compute in parallel.
                     with ThreadPoolExecutor(len(bounds)) as pool:
                         parts = [
-                            pool.submit(self._apply_part, X[a:b], function)
+                            pool.submit(self._apply_part, X[a:b], method, function)
                             for a, b in bounds
                         ]
                         outputs = [out for part in parts for out in part.result()]
         finally:
-            self.module_.train(was_training)
+            if was_training:
+                self.module_.train()
         return _concatenate(outputs)
 
-    def _apply_part(self, X, function=None):
-        """The batches' outputs of ``function`` (None: forward) over ``X``."""
+    def _apply_part(self, X, method, function):
+        """The outputs of ``function`` over ``X`` (an array or tensor in
+        memory), in batches of ``INFERENCE_BATCH_SIZE`` rows, on this thread."""
         torch.set_num_threads(1)  # this thread's own OpenMP setting
-        if function is None:
-            return list(self.forward_iter(X, training=False, device="cpu"))
-        self.module_.eval()
         outputs = []
-        with torch.no_grad():
-            for batch in self.get_iterator(self.get_dataset(X), training=False):
-                Xi = to_tensor(unpack_data(batch)[0], device=self.device)
-                out = self._in_chunks(Xi, function)
+        with torch.no_grad():  # per thread in torch
+            for start in range(0, len(X), INFERENCE_BATCH_SIZE):
+                Xi = to_tensor(X[start : start + INFERENCE_BATCH_SIZE], self.device)
+                out = self._in_chunks(Xi, function, method)
                 outputs.append(_map_outputs(lambda o: o.to("cpu"), out))
         return outputs
 

@@ -232,24 +232,24 @@ class ThreadPolicy:
 
 
 # Multiply-adds of an inference call under which it runs on one thread: about
-# 100 images through the default ConvClassifier, 1,000 rows through the
-# default Autoencoder.
-MIN_INFERENCE_WORK = 2e9
+# 100 rows through the default Autoencoder, 5 images through the default
+# ConvClassifier (a second thread costs ~0.1 ms to start; see
+# benchmarks/README.md, "Predictions against scikit-learn's networks").
+MIN_INFERENCE_WORK = 1e8
 
 
-def inference_parts(runtime, n, chunk_rows, work_per_sample):
+def inference_parts(runtime, n, work_per_sample):
     """``[(start, stop)]``: the rows of an inference call, one part a thread.
 
     The thread count is the runtime's policy for the call's work (one thread
-    under ``MIN_INFERENCE_WORK``); each part is a whole number of chunks of
-    ``chunk_rows``, so that every row is computed in a chunk of the same
-    shape whatever the threads.
+    under ``MIN_INFERENCE_WORK``); the parts are near-equal. Where they are
+    cut changes no row's output: each part is computed in calls of the row
+    counts its network verified (``_inference``).
     """
     policy = runtime.thread_policy(work_per_sample * n, min_work=MIN_INFERENCE_WORK)
-    threads = policy.threads()
-    chunks = math.ceil(n / chunk_rows)
-    step = math.ceil(chunks / max(threads, 1)) * chunk_rows
-    return [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
+    threads = max(1, min(policy.threads(), n))
+    step = math.ceil(n / threads) if n else 1
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
 @contextlib.contextmanager

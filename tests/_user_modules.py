@@ -145,3 +145,17 @@ class ReadsValues(MLP):
     def forward(self, x):
         scale = 2.0 if x.abs().max().item() <= 1 else 1.0
         return self.out(self.body(x)) * scale
+
+
+class CallSizeNet(nn.Module):
+    """A classifier whose logits depend on how many rows come in its call, as
+    a BLAS kernel chosen by shape may make them (here far past rounding):
+    inference must give each row the same output whatever the call."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.layer = nn.Linear(n_features, n_classes)
+
+    def forward(self, x):  # (n, d) -> (n, c)
+        n = x.shape[0]
+        return self.layer(x) + 1e-3 * (n % 7)  # only calls of 7k rows agree
