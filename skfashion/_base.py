@@ -76,7 +76,7 @@ from ._routing import (
     is_routed,
     plain_routed_value,
 )
-from ._runtime import Runtime, forward_work, seeded, torch_threads
+from ._runtime import Runtime, faster_precision, forward_work, seeded, torch_threads
 from ._state import (
     ModelFileError,
     base_spec,
@@ -515,6 +515,14 @@ class BaseNeuralEstimator(RoutedSettings, BaseEstimator, metaclass=abc.ABCMeta):
         # The multiply-adds of a training step set how many threads pay.
         work_per_sample = forward_work(module, module_kwargs, X.shape[1])
         policy = runtime.thread_policy(work_per_sample * fitted["batch_size_"])
+        if self.precision == "auto" and runtime.precision == "bfloat16" and not warm:
+            # The device could gain from bfloat16: whether this network does.
+            batch = min(fitted["batch_size_"], len(X))
+            precision, _ = faster_precision(
+                module, module_kwargs, X.shape[1], batch, runtime.device, policy.cap
+            )
+            runtime = dataclasses.replace(runtime, precision=precision)
+            fitted.update(runtime_=runtime, precision_=precision)
         threads = policy.threads()
         follow = FollowLoad(policy)
         build = self._continued_net if warm else self._new_net
@@ -634,6 +642,8 @@ class BaseNeuralEstimator(RoutedSettings, BaseEstimator, metaclass=abc.ABCMeta):
             # Device, precision, threads and seed: resolved once, here.
             runtime = Runtime.resolve(self.device, self.precision, self.n_threads)
             runtime = runtime.with_seed(self._seed(self.n_epochs_ if warm else 0))
+            if warm and self.precision == "auto":  # goes on as it was measured
+                runtime = dataclasses.replace(runtime, precision=self.precision_)
             # The routed settings and the callbacks, before any data is read.
             self._check_routed()
             self._optimizer_settings(runtime)

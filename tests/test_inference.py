@@ -15,10 +15,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _user_modules import CallSizeNet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _user_modules import CallSizeNet
 from skfashion import FeedForwardClassifier
 from skfashion._inference import (
     MAX_ROWS,
@@ -42,9 +42,7 @@ def plans(draw):
 @given(plan=plans(), n=st.integers(0, 5000))
 def test_every_row_goes_to_exactly_one_call_of_a_kept_size(plan, n):
     calls = plan.calls(n)
-    assert [start for start, _, _ in calls] == [0, *(stop for _, stop, _ in calls)][
-        :-1
-    ]
+    assert [start for start, _, _ in calls] == [0, *(stop for _, stop, _ in calls)][:-1]
     assert (calls[-1][1] if calls else 0) == n
     for i, (start, stop, rows) in enumerate(calls):
         assert rows in plan.sizes and 0 < stop - start <= rows

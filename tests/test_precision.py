@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from skfashion import Autoencoder, FeedForwardClassifier, VariationalAutoencoder
+from skfashion import (
+    Autoencoder,
+    FeedForwardClassifier,
+    VariationalAutoencoder,
+    _runtime,
+)
 from skfashion._recipe import optimizer_kwargs
-from skfashion._runtime import native_bfloat16, resolve_precision
+from skfashion._runtime import faster_precision, native_bfloat16, resolve_precision
 from skfashion.datasets import load_fashion_mnist_sample
 
 ESTIMATORS = [Autoencoder, VariationalAutoencoder, FeedForwardClassifier]
@@ -89,6 +94,72 @@ def test_auto_precision_follows_the_device(monkeypatch):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
     assert resolve_precision("auto", "cpu") == "float32"
+
+
+@pytest.fixture
+def bfloat16_capable(monkeypatch):
+    """A device that could compute bfloat16 natively, its steps' times set by
+    the test (``times['bfloat16']``, float32's being 1 s), the memo empty."""
+    times = {"float32": 1.0, "bfloat16": 1.0}
+    measured = []
+
+    def seconds(module, x, dtype, device, rounds=5):
+        measured.append(dtype)
+        return times["float32" if dtype is None else "bfloat16"]
+
+    monkeypatch.setattr(_runtime, "native_bfloat16", lambda device: True)
+    monkeypatch.setattr(_runtime, "_step_seconds", seconds)
+    monkeypatch.setattr(_runtime, "_FASTER", {})
+    return times, measured
+
+
+@pytest.mark.parametrize(
+    "bf16_seconds, expected",
+    [(0.5, "bfloat16"), (1 / 1.2, "bfloat16"), (1 / 1.1, "float32"), (3.0, "float32")],
+)
+def test_auto_precision_takes_bfloat16_only_where_it_measured_faster(
+    bfloat16_capable, bf16_seconds, expected, sample
+):
+    times, measured = bfloat16_capable
+    times["bfloat16"] = bf16_seconds
+    X, y = sample
+    est = _fit(FeedForwardClassifier, X, y, max_epochs=1)
+    assert est.precision_ == est.runtime_.precision == expected
+    assert measured  # it measured ...
+    n = len(measured)
+    again = _fit(FeedForwardClassifier, X, y, max_epochs=1)
+    assert len(measured) == n and again.precision_ == expected  # ... once
+    # A given precision is never measured.
+    _fit(FeedForwardClassifier, X, y, max_epochs=1, precision="float32")
+    assert len(measured) == n
+    # Going on from a fit keeps its arithmetic, whatever a new measure says.
+    times["bfloat16"] = 0.5 if expected == "float32" else 3.0
+    _runtime._FASTER.clear()
+    again.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    assert again.precision_ == expected
+
+
+def test_measuring_leaves_the_fit_as_it_would_be(bfloat16_capable, sample):
+    times, _ = bfloat16_capable
+    times["bfloat16"] = 0.5
+    X, y = sample
+    measured = _fit(FeedForwardClassifier, X, y, max_epochs=1)
+    memo = _fit(FeedForwardClassifier, X, y, max_epochs=1)  # from the memo
+    for a, b in zip(_weights(measured), _weights(memo)):
+        assert torch.equal(a, b)
+
+
+def test_the_measure_itself_runs_on_a_fresh_module_and_draws_nothing(monkeypatch):
+    monkeypatch.setattr(_runtime, "_FASTER", {})
+    from skfashion._modules import AutoencoderModule
+
+    kwargs = dict(n_features=20, hidden_layer_sizes=(16,), n_components=4)
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    precision, speedup = faster_precision(AutoencoderModule, kwargs, 20, 32, "cpu", 1)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert precision in ("float32", "bfloat16") and speedup > 0
+    assert _runtime._FASTER  # kept for the next fit of this network
 
 
 def test_precision_is_validated(sample):

@@ -21,17 +21,22 @@ In one run, interleaved so that the figures share the machine's state:
    and moments) against the bandwidth: which limit each is near;
 3. the batch sizes tried on the default autoencoder in a plain loop
    (``--no-options`` skips them);
-4. inference: one sample and 10,000 samples through ``transform`` /
-   ``predict`` (input validation included) against a float32 forward of the
-   bare module (NCHW for the convolutional ones).
+4. inference: 1, 1,000 and 10,000 rows through ``transform`` /
+   ``predict_proba`` (input validation included) against a float32 forward
+   of the bare module (NCHW for the convolutional ones) and, for the fully
+   connected estimators, scikit-learn's ``MLPRegressor`` / ``MLPClassifier``
+   of the same layers, in float64 and in float32 (``--no-training`` measures
+   this part alone).
 
     python -m skfashion speed --dataset fashion-mnist --output results
+    python -m skfashion speed --no-training --no-options --output results
 
 Run it alone: it measures the machine, and anything running beside it is
 measured too (the load average at the start is written with the results).
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -437,50 +442,105 @@ def option_rows(X, y, args, limits, record):
 # -- inference -----------------------------------------------------------------
 
 
-def _seconds(function, calls):
-    """Median seconds of ``function()`` over ``calls`` calls, after a warm-up."""
-    for _ in range(min(calls, 10)):
-        function()
-    samples = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
-def inference_rows(fitted, X, record, quick=False):
-    """One sample and 10,000 through the estimator, against the bare module.
-
-    ``quick``: 64 samples and fewer calls (a smoke test).
+def sklearn_twins(estimator, X, y):
+    """scikit-learn's networks of the same layers as a fully connected
+    estimator, as ``{dtype name: method}``: fitted on float64 rows (its
+    default: it computes in float64) and on float32 rows (it keeps float32),
+    the method that matches the estimator's inference: an ``MLPRegressor``'s
+    predictions of the codes (the autoencoder's encoder), an
+    ``MLPClassifier``'s probabilities. None for the convolutional ones. One
+    iteration on a few hundred rows: only their speed is measured.
     """
-    X = np.ascontiguousarray(X[: 64 if quick else 10000])
-    n_calls = (10, 2) if quick else (300, 5)
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    if _is_conv(estimator):
+        return None
+    hidden = tuple(estimator.hidden_layer_sizes)
+    n = min(len(X), 500)
+    twins = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for dtype in (np.float64, np.float32):
+            Xn = X[:n].astype(dtype)
+            if hasattr(estimator, "transform"):
+                twin = MLPRegressor(hidden_layer_sizes=hidden, max_iter=1)
+                twin.fit(Xn, np.zeros((n, estimator.n_components), dtype))
+                twins[dtype.__name__] = twin.predict
+            else:
+                twin = MLPClassifier(hidden_layer_sizes=hidden, max_iter=1)
+                twins[dtype.__name__] = twin.fit(Xn, y[:n]).predict_proba
+    return twins
+
+
+INFERENCE_ROWS = (1, 1000, 10000)
+
+
+def inference_rows(fitted, X, y, record, quick=False):
+    """1, 1,000 and 10,000 rows through the estimator (input checks
+    included), against the bare module (a float32 forward on torch's own
+    threads) and, for the fully connected estimators, scikit-learn's network
+    of the same layers on the same rows in float64 (its default) and in
+    float32 (which it keeps). Interleaved, call by call. Each estimator's
+    first call measures its row counts (``skfashion._inference``); the
+    warm-up takes it out of the medians.
+
+    ``quick``: 1 and 64 rows, fewer calls (a smoke test).
+    """
+    sizes = (1, 64) if quick else INFERENCE_ROWS
+    X = np.ascontiguousarray(X[: max(sizes)])
+    X64 = X.astype(np.float64)
     for name, est in fitted.items():
         module = est.net_.module_.eval()
         is_ae = hasattr(est, "transform")
         bare = module.encode if is_ae else module
-        method = est.transform if is_ae else est.predict
-        for n, calls in zip((1, len(X)), n_calls):
-            Xn = X[:n]
-            Xt = torch.as_tensor(Xn)
-            with torch.inference_mode():
-                bare_s = _seconds(lambda: bare(Xt), calls)
-            ours = _seconds(lambda: method(Xn), calls)
-            record.add(
-                {
-                    "estimator": name,
-                    "method": method.__name__,
-                    "samples": n,
-                    "bare module ms": bare_s * 1e3,
-                    "skfashion ms": ours * 1e3,
-                    "skfashion / bare": ours / bare_s,
-                    "samples/s": n / ours,
-                },
-                "inference",
-                f"{name}, {method.__name__} of {n}: {ours * 1e3:.2f} ms, "
-                f"{ours / bare_s:.2f}x the bare module",
-            )
+        method = est.transform if is_ae else est.predict_proba
+        twins = sklearn_twins(est, X, y)
+        for n in sizes:
+            # About 20 G multiply-adds of calls each, 3 to 300 calls.
+            work = n * est.net_.work_per_sample
+            calls = 3 if quick else int(max(3, min(300, 2e10 / work)))
+            Xn, Xt = X[:n], torch.as_tensor(X[:n])
+            timed = {"skfashion": lambda: method(Xn), "bare": lambda: bare(Xt)}
+            if twins is not None:
+                timed["sklearn64"] = lambda: twins["float64"](X64[:n])
+                timed["sklearn32"] = lambda: twins["float32"](Xn)
+            seconds = _interleaved(timed, calls)
+            ours = seconds["skfashion"]
+            row = {
+                "estimator": name,
+                "method": method.__name__,
+                "rows": n,
+                "skfashion ms": ours * 1e3,
+                "bare module ms": seconds["bare"] * 1e3,
+                "skfashion / bare": ours / seconds["bare"],
+            }
+            message = f"{name}, {method.__name__} of {n}: {ours * 1e3:.2f} ms"
+            if twins is not None:
+                row["sklearn float64 ms"] = seconds["sklearn64"] * 1e3
+                row["sklearn float32 ms"] = seconds["sklearn32"] * 1e3
+                row["skfashion / sklearn float64"] = ours / seconds["sklearn64"]
+                row["skfashion / sklearn float32"] = ours / seconds["sklearn32"]
+                message += (
+                    f", {ours / seconds['sklearn64']:.2f}x scikit-learn's "
+                    f"(float64), {ours / seconds['sklearn32']:.2f}x (float32)"
+                )
+            record.add(row, "inference", message)
+
+
+def _interleaved(functions, calls):
+    """Median seconds of each of ``functions`` (a dict), called in turn
+    ``calls`` times after a warm-up, so that they share the machine's state."""
+    for function in functions.values():
+        for _ in range(1 if calls <= 5 else 3):
+            function()
+    samples = {name: [] for name in functions}
+    for _ in range(calls):
+        for name, function in functions.items():
+            with torch.inference_mode() if name == "bare" else contextlib.nullcontext():
+                start = time.perf_counter()
+                function()
+                samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 # What --quick sets, where the command line does not.
@@ -520,6 +580,13 @@ def main(argv=None, prog=None):
         default=True,
         help="the study of the options (batch sizes, Adam's kernels); "
         "--no-options skips it, as --quick does unless --options is named",
+    )
+    p.add_argument(
+        "--training",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the training measures; --no-training fits each estimator one "
+        "epoch and measures inference only",
     )
     p.add_argument(
         "--estimators",
@@ -574,34 +641,46 @@ def main(argv=None, prog=None):
         + (_is_conv(est) and not args.quick)
         for _, est, _ in chosen
     )
-    n_rows += 2 * len(chosen) + (len(OPTIONS) if args.options else 0)
+    n_rows = n_rows if args.training else 0
+    n_rows += (2 if args.quick else len(INFERENCE_ROWS)) * len(chosen)
+    n_rows += len(OPTIONS) if args.options else 0
     name = f"speed_{args.dataset}"
     if set(args.estimators) != set(ESTIMATORS):  # a part: a file of its own
         name += "".join(f"_{key}" for key in ESTIMATORS if key in args.estimators)
     with RunRecord(args, name, results, report, n_rows) as record:
-        seconds = 0.2 if args.quick else 1.0  # of each measure of the machine
-        record.say("measuring the matrix-multiply peak and the memory bandwidth")
-        shapes = QUICK_PEAK_SHAPES if args.quick else PEAK_SHAPES
-        limits = {
-            "float32": matmul_peak(torch.float32, seconds, shapes),
-            "bfloat16": matmul_peak(torch.bfloat16, seconds, shapes),
-            "bandwidth": memory_bandwidth(
-                megabytes=64 if args.quick else 256, seconds=seconds
-            ),
-        }
-        print(f"matmul peak GFLOP/s and bandwidth GB/s: {limits}", flush=True)
-        record.results["peak_gflops"] = {k: limits[k] for k in ("float32", "bfloat16")}
-        record.results["bandwidth_gbs"] = limits["bandwidth"]
-        record.save()
-        with cache:
-            fitted = training_rows(X, y, args, limits, record)
+        limits = None  # the machine's limits: what training is held to
+        if args.training or args.options:
+            seconds = 0.2 if args.quick else 1.0  # of each measure of the machine
+            record.say("measuring the matrix-multiply peak and the memory bandwidth")
+            shapes = QUICK_PEAK_SHAPES if args.quick else PEAK_SHAPES
+            limits = {
+                "float32": matmul_peak(torch.float32, seconds, shapes),
+                "bfloat16": matmul_peak(torch.bfloat16, seconds, shapes),
+                "bandwidth": memory_bandwidth(
+                    megabytes=64 if args.quick else 256, seconds=seconds
+                ),
+            }
+            print(f"matmul peak GFLOP/s and bandwidth GB/s: {limits}", flush=True)
+            record.results["peak_gflops"] = {
+                k: limits[k] for k in ("float32", "bfloat16")
+            }
+            record.results["bandwidth_gbs"] = limits["bandwidth"]
+            record.save()
+        if args.training:
+            with cache:
+                fitted = training_rows(X, y, args, limits, record)
+        else:
+            fitted = {}
+            for name, est, _ in chosen:
+                n = args.n_train_conv if _is_conv(est) else args.n_train
+                fitted[name] = est.set_params(max_epochs=1).fit(X[:n], y[:n])
         # what precision=args.precision became on this machine
         record.results["precision_of_the_defaults"] = next(
             iter(fitted.values())
         ).precision_
         if args.options:
             option_rows(X, y, args, limits, record)
-        inference_rows(fitted, X, record, args.quick)
+        inference_rows(fitted, X, y, record, args.quick)
         record.finish()
 
 
