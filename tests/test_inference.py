@@ -137,3 +137,15 @@ def test_the_plan_is_measured_again_after_loading_not_saved(call_size_net):
     assert not getattr(loaded.net_, "row_plans_", None)
     np.testing.assert_array_equal(loaded.predict_proba(X[:9]), before)
     assert loaded.net_.row_plans_
+
+
+def test_predictions_from_several_threads_at_once_agree(call_size_net):
+    from concurrent.futures import ThreadPoolExecutor
+
+    est, X = call_size_net
+    fresh = pickle.loads(pickle.dumps(est))  # its plans not measured yet
+    expected = est.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda s: fresh.predict_proba(X[s:]), [0, 1, 2, 3] * 2))
+    for s, got in zip([0, 1, 2, 3] * 2, runs):
+        np.testing.assert_array_equal(got, expected[s:])
