@@ -14,11 +14,12 @@ non-finite loss), ``evaluation_step`` (inference in calls of the row counts
 that ``_inference.probe`` verified, so that a row's output does not depend
 on its batch) and ``fit_loop`` (let Ctrl-C
 out: skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
-half-trained net). Inference of ``forward`` runs skorch's own path,
-``forward_iter`` -> ``evaluation_step`` -> ``infer``; ``apply`` runs the
-module's other methods (``encode``, ``decode``, ``features``), named by the
-caller, over the batches of ``get_iterator`` in the same calls. No
-scikit-learn estimator API here: the estimators are the faces.
+half-trained net). skorch's own inference (``forward_iter``, ``predict``)
+runs ``evaluation_step`` -> ``infer``; the estimators' inference is
+``apply``, which runs ``forward`` through ``infer`` and the module's other
+methods (``encode``, ``decode``, ``features``), named by the caller, directly,
+in the same calls. No scikit-learn estimator API here: the estimators are the
+faces.
 """
 
 import contextlib
