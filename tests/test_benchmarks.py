@@ -98,20 +98,39 @@ def test_speed(tmp_path):
         "float32, Adam (foreach)",
         "float32, Adam (fused)",
     ]
-    m = min(n, 64)  # --quick's inference: 64 samples, not 10,000
-    assert [(r["method"], r["samples"]) for r in results["inference"]] == [
+    # --quick's inference: 1 and 64 rows (1, 1,000 and 10,000 without it)
+    assert [(r["method"], r["rows"]) for r in results["inference"]] == [
         ("transform", 1),
-        ("transform", m),
-        ("predict", 1),
-        ("predict", m),
-        ("predict", 1),
-        ("predict", m),
+        ("transform", 64),
+        ("predict_proba", 1),
+        ("predict_proba", 64),
+        ("predict_proba", 1),
+        ("predict_proba", 64),
         ("transform", 1),
-        ("transform", m),
+        ("transform", 64),
     ]
+    for row in results["inference"]:
+        dense = not row["estimator"].startswith("Conv")
+        assert row["skfashion ms"] > 0 and row["bare module ms"] > 0
+        # scikit-learn's networks of the same layers, for the dense ones only
+        assert ("sklearn float64 ms" in row) == ("sklearn float32 ms" in row) == dense
     assert results["precision_of_the_defaults"] in ("float32", "bfloat16")
     assert results["complete"] and results["quick"]
     assert "Matrix-multiply peak" in out and "load average at the start" in out
+
+
+def test_speed_of_inference_alone(tmp_path):
+    run("speed", tmp_path, "--no-training", "--estimators", "autoencoder")
+    results = json.loads(
+        (tmp_path / "speed_fashion-mnist_autoencoder.json").read_text()
+    )
+    assert results["training"] == [] and results["peak_gflops"] is None
+    assert [r["rows"] for r in results["inference"]] == [1, 64]
+    row = results["inference"][0]
+    assert row["skfashion / sklearn float64"] == pytest.approx(
+        row["skfashion ms"] / row["sklearn float64 ms"]
+    )
+    assert results["complete"]
 
 
 def test_speed_of_some_estimators_in_a_file_of_its_own(tmp_path):
