@@ -3,14 +3,16 @@
 BLAS and oneDNN choose their kernels, and with them the order in which a
 product's sums are taken, by the shape of the product: a row's output can
 change, in its last bits, with the number of rows in its call (measured here:
-MKL's float32 products on an AMD EPYC give other bits for a lone row, or for
-2, 3, 5, 6, 7, 9, 10 or 11 rows, than for the same row among 1,000; on AVX2
+MKL's float32 products on an AVX2 AMD EPYC give other bits for a lone row, or
+for 2 or 3 rows (on two threads also 5, 6, 7, 9, 10 or 11), than for the same
+row among 1,000; on AVX2
 kernels also at 16, 32 and 48 rows for a 10-class head). scikit-learn's checks
 ask that a row's prediction be the same alone as in any batch, in any order
 (to 1e-7, under float32's own rounding). Padding every call to one fixed
 chunk of rows guarantees it on every machine, but a lone row then pays for
-the whole chunk: 64 rows of the default ``Autoencoder``, 5-13x slower than
-scikit-learn's ``MLPRegressor`` of the same layers.
+the whole chunk: 64 rows of the default ``Autoencoder``, 4.7x the time of
+scikit-learn's ``MLPRegressor`` of the same layers for one row (measured on an
+AVX2 AMD EPYC; benchmarks/README.md).
 
 So the row counts are measured instead, once per fitted network, method and
 input shape, on the machine at hand (``probe``): the method runs on a probe
@@ -37,7 +39,9 @@ import dataclasses
 import torch
 
 # The probe's budget in multiply-adds (about three forward passes of
-# ``max_rows`` rows): ~0.1 s on one core, once per fitted network and method.
+# ``max_rows`` rows), once per fitted network and method: measured on one core
+# of an AVX2 AMD EPYC, 0.13 s for the default Autoencoder, 0.35 s for the
+# default ConvClassifier.
 PROBE_WORK = 1e9
 
 # The largest call: the rows of skorch's inference batches (``INFERENCE_BATCH_SIZE``

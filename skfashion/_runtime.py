@@ -233,8 +233,8 @@ class ThreadPolicy:
 
 # Multiply-adds of an inference call under which it runs on one thread: about
 # 100 rows through the default Autoencoder, 5 images through the default
-# ConvClassifier (a second thread costs ~0.1 ms to start; see
-# benchmarks/README.md, "Predictions against scikit-learn's networks").
+# ConvClassifier (see benchmarks/README.md, "Predictions against
+# scikit-learn's networks").
 MIN_INFERENCE_WORK = 1e8
 
 
@@ -380,8 +380,8 @@ def resolve_precision(precision, device):
 
 # precision='auto' trains in bfloat16 only where a training step of the
 # network is at least this much faster in it than in float32, measured: below,
-# float32 (more exact, and the step's casts cost what the products save: the
-# default Autoencoder on an AMD EPYC with AVX512-BF16 ran 1.0x).
+# float32, whose arithmetic is exact to more bits (a margin, so that timing
+# noise does not flip the choice between processes).
 BFLOAT16_MIN_SPEEDUP = 1.15
 
 # The measured choices of this process: (network, batch, device, threads) ->
@@ -392,7 +392,7 @@ _FASTER = {}
 
 def _step_seconds(module, x, autocast_dtype, device, rounds=5):
     """Median seconds of a training step's forward and backward passes."""
-    outputs = []
+    seconds = []
 
     def step():
         module.zero_grad(set_to_none=True)
@@ -414,8 +414,8 @@ def _step_seconds(module, x, autocast_dtype, device, rounds=5):
     for _ in range(rounds):
         start = time.perf_counter()
         step()
-        outputs.append(time.perf_counter() - start)
-    return sorted(outputs)[len(outputs) // 2]
+        seconds.append(time.perf_counter() - start)
+    return sorted(seconds)[len(seconds) // 2]
 
 
 def faster_precision(
