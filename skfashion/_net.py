@@ -24,13 +24,13 @@ faces.
 
 import contextlib
 import dataclasses
+import functools
 import math
 import re
 import signal
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_numpy, to_tensor
 
 from ._inference import max_rows_for, probe
-from ._runtime import Runtime, inference_parts, torch_threads
+from ._runtime import Runtime, inference_parts, run_in_threads, torch_threads
 
 
 class TrainingInterrupted(BaseException):
@@ -546,29 +546,30 @@ class InMemoryNet(NeuralNet):
             with torch_threads(1), torch.no_grad():
                 if n:  # measured here, before the threads share the rows
                     self.row_plan(method, to_tensor(X[:1], self.device), function)
-                if len(bounds) <= 1:
-                    outputs = self._apply_part(X, method, function)
-                else:
-                    # torch releases the GIL in its kernels: the threads
-                    # compute in parallel.
-                    with ThreadPoolExecutor(len(bounds)) as pool:
-                        parts = [
-                            pool.submit(self._apply_part, X[a:b], method, function)
-                            for a, b in bounds
-                        ]
-                        outputs = [out for part in parts for out in part.result()]
+                # torch releases the GIL in its kernels: the threads compute
+                # in parallel, and stop together (run_in_threads).
+                parts = run_in_threads(
+                    [
+                        functools.partial(self._apply_part, X[a:b], method, function)
+                        for a, b in bounds
+                    ]
+                )
+                outputs = [out for part in parts for out in part]
         finally:
             if was_training:
                 self.module_.train()
         return _concatenate(outputs)
 
-    def _apply_part(self, X, method, function):
+    def _apply_part(self, X, method, function, stop=None):
         """The outputs of ``function`` over ``X`` (an array or tensor in
-        memory), in batches of ``INFERENCE_BATCH_SIZE`` rows, on this thread."""
+        memory), in batches of ``INFERENCE_BATCH_SIZE`` rows, on this thread;
+        None once ``stop`` (a ``threading.Event``) is set."""
         torch.set_num_threads(1)  # this thread's own OpenMP setting
         outputs = []
         with torch.no_grad():  # per thread in torch
             for start in range(0, len(X), INFERENCE_BATCH_SIZE):
+                if stop is not None and stop.is_set():
+                    return None
                 Xi = to_tensor(X[start : start + INFERENCE_BATCH_SIZE], self.device)
                 out = self._in_chunks(Xi, function, method)
                 outputs.append(_map_outputs(lambda o: o.to("cpu"), out))

@@ -37,6 +37,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import signal
 import threading
 import time
 
@@ -250,6 +251,98 @@ def inference_parts(runtime, n, work_per_sample):
     threads = max(1, min(policy.threads(), n))
     step = math.ceil(n / threads) if n else 1
     return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def run_in_threads(tasks):
+    """``[task(stop) for task in tasks]``, the first on this thread, each other
+    on a thread of its own; their results in order.
+
+    ``stop`` is a ``threading.Event`` that each task looks at between its
+    pieces of work and returns early when set. Whatever ends the call early
+    (a task's exception, or Ctrl-C in this thread) sets it, and the call
+    returns only once every task has returned, then raises: no thread is left
+    running torch's kernels while the caller unwinds or the interpreter exits
+    (which aborts the process). A Ctrl-C that comes while the tasks finish is
+    raised after them.
+    """
+    stop = threading.Event()
+    if len(tasks) <= 1:
+        return [task(stop) for task in tasks]
+    results = [None] * len(tasks)
+    errors = []
+    # Each thread's end, as a flag set before a plain lock is released. Not
+    # Thread.join: on Python 3.11 a Ctrl-C during join can mark a running
+    # thread stopped (its bpo-45274 path), and concurrent.futures' conditions
+    # can raise RuntimeError instead; an interrupted acquire of a plain lock
+    # just raises, and the flag says whether the task has returned.
+    ended = [False] * len(tasks)
+    locks = [threading.Lock() for _ in tasks]
+
+    def run(i):
+        try:
+            results[i] = tasks[i](stop)
+        except BaseException as exc:  # raised in the caller's thread
+            errors.append(exc)
+            stop.set()
+        finally:
+            ended[i] = True
+            locks[i].release()
+
+    started = []
+    try:
+        with _ctrl_c_held():  # so that every thread started is in `started`
+            for i in range(1, len(tasks)):
+                locks[i].acquire()
+                threading.Thread(target=run, args=(i,)).start()
+                started.append(i)
+        results[0] = tasks[0](stop)
+    except BaseException:
+        stop.set()
+        _wait(started, ended, locks, stop)
+        raise
+    _wait(started, ended, locks, stop)  # a Ctrl-C here is raised after them
+    if errors:
+        raise errors[0]
+    return results
+
+
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """Hold a Ctrl-C (SIGINT) that comes in the block until its end, then
+    deliver it to the handler that was there before.
+
+    Python runs signal handlers in the main thread only: elsewhere, or where
+    the handler was not set from Python, there is nothing to hold.
+    """
+    held = []
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is None:
+        yield
+        return
+    before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+        if held:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _wait(started, ended, locks, stop):
+    """Wait until every started task has returned; a Ctrl-C meanwhile sets
+    ``stop`` (the tasks return at their next piece of work) and is raised
+    after."""
+    interrupted = None
+    for i in started:
+        while not ended[i]:
+            try:
+                if locks[i].acquire():
+                    locks[i].release()
+            except KeyboardInterrupt as exc:
+                stop.set()
+                interrupted = exc
+    if interrupted is not None:
+        raise interrupted
 
 
 @contextlib.contextmanager

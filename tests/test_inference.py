@@ -10,7 +10,13 @@ row the same output alone, in any batch, on any number of threads.
 
 import dataclasses
 import math
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -28,6 +34,7 @@ from skfashion._inference import (
     max_rows_for,
     probe,
 )
+from skfashion._runtime import _ctrl_c_held, available_cores, run_in_threads
 
 
 @st.composite
@@ -149,3 +156,115 @@ def test_predictions_from_several_threads_at_once_agree(call_size_net):
         runs = list(pool.map(lambda s: fresh.predict_proba(X[s:]), [0, 1, 2, 3] * 2))
     for s, got in zip([0, 1, 2, 3] * 2, runs):
         np.testing.assert_array_equal(got, expected[s:])
+
+
+# Threads of one call end together (``run_in_threads``): a failing part stops
+# the others, and Ctrl-C in the caller leaves no thread running torch while
+# the process unwinds or exits (which aborted it: SIGABRT, "terminate called
+# without an active exception").
+
+
+def test_a_failing_part_stops_the_others_and_its_error_is_raised():
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow(stop):
+        started.set()
+        assert stop.wait(30), "never told to stop"
+        stopped.set()
+
+    def failing(stop):
+        assert started.wait(30)
+        raise ValueError("part 3")
+
+    with pytest.raises(ValueError, match="part 3"):
+        run_in_threads([lambda stop: 1, slow, failing])
+    assert stopped.is_set() and threading.active_count() == 1
+    assert run_in_threads([lambda stop, i=i: i for i in range(4)]) == [0, 1, 2, 3]
+    assert run_in_threads([]) == []
+
+
+_INTERRUPTED = """
+import sys, threading, numpy as np
+from skfashion import FeedForwardClassifier
+from skfashion._runtime import inference_parts
+
+rng = np.random.default_rng(0)
+X = rng.random((4000, 784), dtype=np.float32)
+y = rng.integers(0, 3, 4000)
+est = FeedForwardClassifier((64,), max_epochs=1, n_threads=2, random_state=0)
+est.fit(X[:100], y[:100])
+assert len(inference_parts(est.runtime_, len(X), est.net_.work_per_sample)) == 2
+expected = est.predict_proba(X)
+
+# The parts still computing in other threads, counted around the method\n# each runs.
+computing, count = [0], threading.Lock()
+apply_part = type(est.net_)._apply_part
+
+def counted(*args, **kwargs):
+    if threading.current_thread() is threading.main_thread():
+        return apply_part(*args, **kwargs)  # ended, if Ctrl-C came out of it
+    with count:
+        computing[0] += 1
+    try:
+        return apply_part(*args, **kwargs)
+    finally:
+        with count:
+            computing[0] -= 1
+
+type(est.net_)._apply_part = counted
+for _ in range(int(sys.argv[1])):
+    print("predicting", flush=True)
+    try:
+        while True:
+            est.predict_proba(X)
+    except KeyboardInterrupt:  # nothing else: no RuntimeError from a lock
+        assert computing[0] == 0, f"{computing[0]} parts still computing"
+    np.testing.assert_array_equal(est.predict_proba(X), expected)
+for thread in threading.enumerate():
+    if thread is not threading.main_thread():
+        thread.join()
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
+def test_ctrl_c_in_a_threaded_prediction_stops_every_thread(tmp_path):
+    if available_cores() < 2:
+        pytest.skip("one core: predictions run on one thread")
+    rounds = 40
+    script = tmp_path / "interrupted.py"
+    script.write_text(_INTERRUPTED)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(rounds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # the default SIGINT handling, whoever started pytest (see
+        # test_benchmarks._sigint_as_a_terminal_sends_it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    delays = np.random.default_rng(0).uniform(0, 0.25, rounds)
+    try:
+        for delay in delays:  # Ctrl-C at many moments of a call
+            assert process.stdout.readline() == "predicting\n", process.stderr.read()
+            time.sleep(delay)
+            process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0 and out == "done\n", err
+
+
+def test_a_ctrl_c_while_the_threads_start_is_delivered_after():
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        reached = []
+        with pytest.raises(KeyboardInterrupt):
+            with _ctrl_c_held():
+                signal.raise_signal(signal.SIGINT)
+                reached.append("the end of the block")
+        assert reached and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
