@@ -149,7 +149,7 @@ class BaseNeuralEstimator(RoutedSettings, BaseEstimator, metaclass=abc.ABCMeta):
         "weight_decay": [Number(Real, 0, None, closed="left")],
         "batch_size": [Number(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Number(Integral, 1, None, closed="left")],
-        "lr_schedule": [StrOptions({"cosine", "step"}), None],
+        "lr_schedule": [StrOptions({"cosine", "step", "onecycle"}), None],
         "lr_step_size": [Number(Real, 0, 1, closed="right")],
         "lr_gamma": [Number(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],

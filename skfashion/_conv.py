@@ -71,7 +71,7 @@ class ConvNetwork(NetworkFamily):
         "image_shape": ["array-like", StrOptions({"auto"})],
         "channels": ["array-like", Number(Integral, 1, None, closed="left")],
         "kernel_size": [Number(Integral, 1, None, closed="left")],
-        "downsampling": [StrOptions({"stride", "pool"})],
+        "downsampling": [StrOptions({"stride", "pool", "early-pool"})],
         "convs_per_block": [Number(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS) - {"identity"})],
         "batch_norm": ["boolean"],

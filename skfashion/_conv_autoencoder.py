@@ -46,9 +46,12 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
     kernel_size : int, default=3
         Side of the convolution kernels (odd).
 
-    downsampling : {'pool', 'stride'}, default='pool'
+    downsampling : {'pool', 'stride', 'early-pool'}, default='pool'
         How a block halves the image: a 2 x 2 max-pooling after its convolutions
-        ('pool'), or stride 2 in its first convolution ('stride').
+        ('pool'), stride 2 in its first convolution ('stride'), or a 2 x 2
+        max-pooling right after its first convolution ('early-pool': the
+        block's other convolutions run on the halved image, about half the
+        multiply-adds of 'pool' with two convolutions a block).
 
     convs_per_block : int, default=2
         Convolutions in each block.
@@ -118,11 +121,15 @@ class ConvAutoencoder(ConvNetwork, BaseAutoencoder):
         probability 1/2 (clothes, not digits: a flag, never guessed from the
         data).
 
-    lr_schedule : {'cosine', 'step'} or None, default='cosine'
+    lr_schedule : {'cosine', 'step', 'onecycle'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
         'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
-        fraction of ``max_epochs``; None keeps it constant.
+        fraction of ``max_epochs``; 'onecycle' rises linearly from near 0 to
+        ``learning_rate`` over the first fifth of the training steps, then
+        falls linearly to near 0 at the last, set at every batch (the
+        triangular schedule with which SGD trains at a high rate); None keeps
+        it constant.
 
     lr_step_size : float in (0, 1], default=0.5
         Fraction of ``max_epochs`` between two steps of the 'step' schedule

@@ -43,15 +43,20 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     kernel_size : int, default=3
         Side of the convolution kernels (odd).
 
-    downsampling : {'pool', 'stride'}, default='pool'
+    downsampling : {'pool', 'stride', 'early-pool'}, default='pool'
         How a block halves the image: a 2 x 2 max-pooling after its convolutions
-        ('pool'), or stride 2 in its first convolution ('stride').
+        ('pool'), stride 2 in its first convolution ('stride'), or a 2 x 2
+        max-pooling right after its first convolution ('early-pool': the
+        block's other convolutions run on the halved image, about half the
+        multiply-adds of 'pool' with two convolutions a block).
 
     convs_per_block : int, default=2
         Convolutions in each block.
 
     dense_units : int, default=256
-        Units of the hidden layer between the blocks and the logits.
+        Units of the hidden layer between the blocks and the logits; 0 for
+        none: each of the last block's maps is max-pooled to one value
+        (global max-pooling), and the logits are read from those.
 
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, \
             default='relu'
@@ -102,11 +107,15 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
         Mixes the one-hot training targets with the uniform distribution
         over the classes by this weight (``torch.nn.CrossEntropyLoss``'s).
 
-    lr_schedule : {'cosine', 'step'} or None, default='cosine'
+    lr_schedule : {'cosine', 'step', 'onecycle'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
         'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
-        fraction of ``max_epochs``; None keeps it constant.
+        fraction of ``max_epochs``; 'onecycle' rises linearly from near 0 to
+        ``learning_rate`` over the first fifth of the training steps, then
+        falls linearly to near 0 at the last, set at every batch (the
+        triangular schedule with which SGD trains at a high rate); None keeps
+        it constant.
 
     lr_step_size : float in (0, 1], default=0.4
         Fraction of ``max_epochs`` between two steps of the 'step' schedule
@@ -254,7 +263,7 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     _parameter_constraints: dict = {
         **BaseClassifier._parameter_constraints,
         **ConvNetwork._family_constraints,
-        "dense_units": [Number(Integral, 1, None, closed="left")],
+        "dense_units": [Number(Integral, 0, None, closed="left")],
     }
 
     def __init__(

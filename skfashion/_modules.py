@@ -309,9 +309,12 @@ def conv_block(
 ):
     """``convs`` x (Conv -> [BatchNorm] -> activation), halving the image, [Dropout].
 
-    The image is halved by the first convolution's stride ('stride') or by a
-    max-pooling after the convolutions ('pool'); either way (n, n_in, h, w) ->
-    (n, n_out, ceil(h / 2), ceil(w / 2)). 'Same' padding keeps the other sizes.
+    The image is halved by the first convolution's stride ('stride'), by a
+    2 x 2 max-pooling after the convolutions ('pool') or right after the
+    first one ('early-pool': the convolutions after it run on a quarter of
+    the pixels, about half the block's multiply-adds with two convolutions);
+    either way (n, n_in, h, w) -> (n, n_out, ceil(h / 2), ceil(w / 2)). 'Same'
+    padding keeps the other sizes.
     """
     layers = []
     for i in range(convs):
@@ -326,6 +329,8 @@ def conv_block(
                 bias=not batch_norm,
             )
         )
+        if downsampling == "early-pool" and i == 0:
+            layers.append(nn.MaxPool2d(2, ceil_mode=True))
         if batch_norm:
             layers.append(nn.BatchNorm2d(n_out))
         layers.append(ACTIVATIONS[activation]())
@@ -457,7 +462,8 @@ class ConvClassifierModule(nn.Module):
     ``image_shape`` (c, h, w): rows (n, c * h * w) are viewed as images. The
     blocks halve the image each; their flattened maps go through
     ``dense_units`` hidden units (with ``dropout`` before and after) to the
-    logits.
+    logits. With ``dense_units=0`` each map is max-pooled to one value
+    instead (global max-pooling: (n, channels[-1])), which the head reads.
     """
 
     memory_format = CONV_MEMORY_FORMAT
@@ -490,15 +496,18 @@ class ConvClassifierModule(nn.Module):
             dropout,
             convs_per_block,
         )
-        self.dense = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(flat, dense_units),
-            ACTIVATIONS[activation](),
-            Dropout(dropout),
-        )
-        self.head = nn.Linear(dense_units, n_classes)
+        if dense_units:
+            self.dense = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(flat, dense_units),
+                ACTIVATIONS[activation](),
+                Dropout(dropout),
+            )
+        else:  # (n, channels[-1], h', w') -> (n, channels[-1])
+            self.dense = nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten())
+        self.head = nn.Linear(dense_units or channels[-1], n_classes)
 
-    def features(self, x):  # (n, d) -> (n, dense_units)
+    def features(self, x):  # (n, d) -> (n, dense_units or channels[-1])
         return self.dense(self.blocks(x.reshape(-1, *self.image_shape)))
 
     def forward(self, x):  # (n, d) -> (n, c) logits

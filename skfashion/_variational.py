@@ -104,11 +104,15 @@ class VariationalAutoencoder(ModuleNetwork, DenseNetwork, BaseVariationalAutoenc
     dropout : float, default=0.0
         Dropout probability after each hidden layer, in training only.
 
-    lr_schedule : {'cosine', 'step'} or None, default='cosine'
+    lr_schedule : {'cosine', 'step', 'onecycle'} or None, default='cosine'
         Learning-rate schedule, relative to the length of the run: 'cosine'
         anneals the rate from ``learning_rate`` towards 0 over ``max_epochs``;
         'step' multiplies it by ``lr_gamma`` after every ``lr_step_size``
-        fraction of ``max_epochs``; None keeps it constant.
+        fraction of ``max_epochs``; 'onecycle' rises linearly from near 0 to
+        ``learning_rate`` over the first fifth of the training steps, then
+        falls linearly to near 0 at the last, set at every batch (the
+        triangular schedule with which SGD trains at a high rate); None keeps
+        it constant.
 
     lr_step_size : float in (0, 1], default=0.5
         Fraction of ``max_epochs`` between two steps of the 'step' schedule

@@ -15,7 +15,7 @@ def sample(fashion_sample):
     return fashion_sample
 
 
-@pytest.mark.parametrize("downsampling", ["stride", "pool"])
+@pytest.mark.parametrize("downsampling", ["stride", "pool", "early-pool"])
 @pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 15, 17), (1, 1, 10)])
 def test_modules_halve_the_image_per_block_and_give_rows_back(
     downsampling, image_shape
@@ -30,6 +30,60 @@ def test_modules_halve_the_image_per_block_and_give_rows_back(
     assert ae.sides[-1] == (halved(h, 2), halved(w, 2))
     clf = ConvClassifierModule(image_shape, (4, 8), 3, downsampling=downsampling)
     assert clf(x).shape == (5, 3) and clf.features(x).shape == (5, 256)
+    pooled = ConvClassifierModule(
+        image_shape, (4, 8), 3, downsampling=downsampling, dense_units=0
+    )
+    assert pooled(x).shape == (5, 3) and pooled.features(x).shape == (5, 8)
+
+
+def test_early_pooling_halves_a_blocks_work_and_global_pooling_reads_the_maps():
+    pool, early = (
+        _counted((1, 28, 28), (8, 16), 10, downsampling=d)
+        for d in ("pool", "early-pool")
+    )
+    # two convolutions a block: the second runs on a quarter of the pixels
+    assert 0.3 * pool < early < 0.6 * pool
+    x = torch.rand(3, 784)
+    pooled = ConvClassifierModule((1, 28, 28), (8, 16), 10, dense_units=0).eval()
+    maps = pooled.blocks(x.reshape(-1, 1, 28, 28))  # (3, 16, 7, 7)
+    torch.testing.assert_close(pooled.features(x), maps.amax(dim=(2, 3)))
+
+
+def _counted(*args, **kwargs):
+    """Multiply-adds of one image through ``ConvClassifierModule(*args, **kwargs)``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = ConvClassifierModule(*args, **kwargs).eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(torch.zeros(1, 784))
+    return counter.get_total_flops() / 2
+
+
+@pytest.mark.few_epochs
+def test_a_globally_pooled_early_pooling_classifier_fits_saves_and_exports(
+    sample, tmp_path
+):
+    from skfashion import io
+
+    train, test = sample
+    X, y = train.data[:300], train.target[:300]
+    est = ConvClassifier(
+        (4, 8), downsampling="early-pool", dense_units=0, max_epochs=2, random_state=0
+    ).fit(X, y)
+    assert est.net_.module_.head.in_features == 8
+    assert est.extract_features(X[:5]).shape == (5, 8)
+    io.dump(est, tmp_path / "m.safetensors")
+    loaded = io.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(
+        loaded.predict_proba(test.data[:50]), est.predict_proba(test.data[:50])
+    )
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from skfashion.onnx import to_onnx
+
+    session = onnxruntime.InferenceSession(to_onnx(est).SerializeToString())
+    _, proba = session.run(None, {"X": test.data[:50]})
+    np.testing.assert_allclose(proba, est.predict_proba(test.data[:50]), atol=1e-5)
 
 
 @pytest.mark.few_epochs

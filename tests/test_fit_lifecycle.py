@@ -9,6 +9,8 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
@@ -21,6 +23,7 @@ from skfashion import (
     FeedForwardClassifier,
     VariationalAutoencoder,
 )
+from skfashion._recipe import Triangle
 from skfashion._runtime import resolve_device
 from skfashion.datasets import load_fashion_mnist_sample
 
@@ -224,6 +227,48 @@ def test_schedules_stretch_with_the_run(schedule):
     assert long[-1] < 0.11 and long[-1] > 0 and long[0] == 1.0
     if schedule == "step":
         assert sorted(set(long)) == pytest.approx([0.1, 1.0])
+
+
+@pytest.mark.parametrize("validation_fraction", [None, 0.2])
+def test_onecycle_rises_over_a_fifth_of_the_steps_then_falls_to_the_last(
+    validation_fraction,
+):
+    X = np.random.default_rng(0).random((50, 6))
+    ae = Autoencoder(
+        (8,),
+        2,
+        lr_schedule="onecycle",
+        validation_fraction=validation_fraction,
+        batch_size=8,
+        max_epochs=4,
+        learning_rate=1.0,
+        optimizer="sgd",
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X)
+    # one rate a training batch: 40 or 50 samples in batches of 8, 4 epochs
+    batches = [b for epoch in ae.history_ for b in epoch["batches"]]
+    rates = [b["event_lr"] for b in batches if "event_lr" in b]
+    total = 4 * (5 if validation_fraction else 7)
+    warmup = round(0.2 * total)
+    expected = [(k + 1) / warmup for k in range(warmup)]
+    expected += [(total - k) / (total - warmup) for k in range(warmup, total)]
+    np.testing.assert_allclose(rates, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(total=st.integers(2, 10**6), share=st.floats(0, 1))
+def test_the_triangle_rises_to_one_then_falls_and_never_stops(total, share):
+    triangle = Triangle(total, round(share * total))
+    steps = np.unique(np.linspace(0, total - 1, 50).astype(int))
+    steps = np.union1d(steps, [triangle.warmup - 1, triangle.warmup])
+    factors = np.array([triangle(k) for k in steps])
+    assert np.all(factors > 0) and factors.max() == 1.0
+    peak = int(np.searchsorted(steps, triangle.warmup - 1))
+    assert np.all(np.diff(factors[: peak + 1]) > 0)
+    assert np.all(np.diff(factors[peak:]) <= 0)
 
 
 @pytest.mark.slow  # six fits of up to 100 epochs
