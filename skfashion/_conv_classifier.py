@@ -13,10 +13,11 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     Each row is viewed as an image (``image_shape``) and goes through
     convolutional blocks that halve it (``channels``, ``convs_per_block``
     convolutions each, with batch norm), then a hidden layer of
-    ``dense_units`` and a linear layer to one logit per class, trained with
+    ``dense_units`` (or, with ``dense_units=0``, the maps max-pooled to one
+    value each) and a linear layer to one logit per class, trained with
     cross-entropy. The face is that of :class:`FeedForwardClassifier`:
     labels of any kind, ``predict``, ``predict_proba``, ``decision_function``,
-    ``extract_features`` (the hidden layer). Rows (n, h * w) and image arrays
+    ``extract_features`` (the hidden layer, or the pooled maps). Rows (n, h * w) and image arrays
     (n, h, w) or (n, c, h, w), as ``fetch_*().images`` gives them, are both
     accepted.
 
