@@ -17,9 +17,9 @@ class ConvClassifier(ConvNetwork, BaseClassifier):
     value each) and a linear layer to one logit per class, trained with
     cross-entropy. The face is that of :class:`FeedForwardClassifier`:
     labels of any kind, ``predict``, ``predict_proba``, ``decision_function``,
-    ``extract_features`` (the hidden layer, or the pooled maps). Rows (n, h * w) and image arrays
-    (n, h, w) or (n, c, h, w), as ``fetch_*().images`` gives them, are both
-    accepted.
+    ``extract_features`` (the hidden layer, or the pooled maps). Rows
+    (n, h * w) and image arrays (n, h, w) or (n, c, h, w), as
+    ``fetch_*().images`` gives them, are both accepted.
 
     The defaults are two blocks of two 3 x 3 convolutions with batch norm
     and a 2 x 2 max-pooling, of 32 and 64 channels, 256 hidden units, dropout
