@@ -428,8 +428,11 @@ class InMemoryNet(NeuralNet):
             try:
                 super().fit_loop(X, y, epochs=epochs, **fit_params)
                 # Trained: inference finds the module in evaluation mode
-                # (each training step sets its own mode).
+                # (each training step sets its own mode), and measures its
+                # row counts again: whether two kernels agree depends on the
+                # weights too (_inference).
                 self.module_.eval()
+                self.row_plans_ = {}
                 return self
             except KeyboardInterrupt as exc:
                 if watch.interrupted:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -25,13 +26,15 @@ from _user_modules import CallSizeNet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skfashion import FeedForwardClassifier
+from skfashion import ConvClassifier, FeedForwardClassifier
 from skfashion._inference import (
     MAX_ROWS,
     MIN_MAX_ROWS,
+    MIN_ROWS_CHECKED,
     RowPlan,
     candidate_sizes,
     max_rows_for,
+    places,
     probe,
 )
 from skfashion._runtime import _ctrl_c_held, available_cores, run_in_threads
@@ -104,6 +107,64 @@ def test_the_place_of_the_rows_in_their_call_is_probed_too():
     # (A lone row has no place but the first: it agrees.)
     plan = _plan(lambda x: x + torch.arange(len(x))[:, None] * (len(x) < 64))
     assert plan.sizes == (1, 64)
+
+
+@pytest.mark.parametrize(
+    "differs",
+    [
+        lambda x: x.abs().amax(1) > 1,  # rows past [0, 1): all the Gaussian ones
+        lambda x: x[:, 0] > 3,  # a few rows of the larger scales only
+        lambda x: x[:, 0] < -0.5,  # negative values only
+    ],
+    ids=["beyond-one", "few-large", "negative"],
+)
+def test_a_size_that_differs_on_some_values_only_is_dropped(differs):
+    # Whether two kernels agree depends on the values: a lone row that gets
+    # other bits only for some rows (measured on a small ConvClassifier: rows
+    # in [0, 3), not rows in [0, 1)) must be found among the rows probed.
+    plan = _plan(lambda x: x.sum(1) + ((len(x) == 1) & differs(x)) * 1e-6)
+    assert 1 not in plan.sizes and 2 in plan.sizes
+
+
+def test_every_size_is_checked_on_32_rows_or_more_at_two_places_or_more():
+    for max_rows in (16, 64, 1024):
+        for rows in candidate_sizes(max_rows)[:-1]:
+            starts = places(rows, max_rows)
+            assert len(starts) >= 2 and starts[0] == 0
+            assert starts[-1] + rows <= max_rows
+            checked = set().union(*(range(a, a + rows) for a in starts))
+            assert len(checked) >= min(MIN_ROWS_CHECKED, max_rows // 2)
+
+
+def test_a_fitted_conv_classifier_gives_a_lone_row_its_output_in_a_batch():
+    # The case the probe's rows of several kinds come from: on an AVX2 AMD
+    # EPYC a lone row of this network got other bits than in a batch, on
+    # scikit-learn's data in [0, 3), not on the probe's old rows in [0, 1).
+    from sklearn.utils.estimator_checks import check_methods_subset_invariance
+
+    est = ConvClassifier(
+        channels=8,
+        downsampling="early-pool",
+        dense_units=0,
+        lr_schedule="onecycle",
+        early_stopping=True,
+        max_epochs=30,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_methods_subset_invariance("ConvClassifier", est)
+
+
+def test_a_fit_measures_the_row_counts_again(call_size_net):
+    est, X = call_size_net
+    fresh = pickle.loads(pickle.dumps(est))
+    fresh.predict_proba(X[:3])
+    (key,) = fresh.net_.row_plans_
+    stale = RowPlan((1, 1024))  # not what this network's probe keeps
+    fresh.net_.row_plans_[key] = stale
+    fresh.partial_fit(X[:50], est.predict(X[:50]))  # other weights
+    fresh.predict_proba(X[:3])
+    assert fresh.net_.row_plans_[key] != stale
 
 
 def test_the_probe_leaves_torchs_generator_alone():
@@ -189,7 +250,7 @@ def test_a_failing_part_stops_the_others_and_its_error_is_raised():
 
 _INTERRUPTED = """
 import sys, threading, numpy as np
-from skfashion import FeedForwardClassifier
+from skfashion import ConvClassifier, FeedForwardClassifier
 from skfashion._runtime import inference_parts
 
 rng = np.random.default_rng(0)
