@@ -46,7 +46,9 @@ OTHERS = [
         early_stopping=True,
         max_epochs=5,
     ),
-    FeedForwardClassifier(batch_norm=False, dropout=0.0, early_stopping=True),
+    FeedForwardClassifier(
+        batch_norm=False, dropout=0.0, early_stopping=True, lr_schedule="onecycle"
+    ),
     ConvAutoencoder(
         channels=4,
         n_components=4,
