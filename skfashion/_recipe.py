@@ -80,7 +80,8 @@ ONECYCLE_WARMUP = 0.2
 
 class Triangle:
     """``step -> factor`` of the initial rate: ``(step + 1) / warmup`` up to
-    1, then linearly down to ``1 / (total - warmup)`` at the last step.
+    1, then linearly down to ``1 / (total - warmup)`` at the last step (1
+    for a run of one step).
 
     A class, not a closure: the schedule is pickled with the net."""
 
@@ -91,7 +92,8 @@ class Triangle:
     def __call__(self, step):
         if step < self.warmup:
             return (step + 1) / self.warmup
-        return max(self.total - step, 1) / (self.total - self.warmup)
+        # a run of one step has no fall: its rate stays at the top
+        return max(self.total - step, 1) / max(self.total - self.warmup, 1)
 
 
 class OneCycle(LRScheduler):

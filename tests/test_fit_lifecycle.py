@@ -258,11 +258,22 @@ def test_onecycle_rises_over_a_fifth_of_the_steps_then_falls_to_the_last(
     np.testing.assert_allclose(rates, expected)
 
 
+def test_onecycle_fits_a_run_of_a_single_step():
+    # One epoch of one batch: the schedule's step after it has no fall to
+    # divide by.
+    X = np.random.default_rng(0).random((10, 4))
+    ae = Autoencoder((4,), 2, lr_schedule="onecycle", max_epochs=1, batch_size=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X)
+    assert ae.n_epochs_ == 1
+
+
 @settings(max_examples=200, deadline=None)
-@given(total=st.integers(2, 10**6), share=st.floats(0, 1))
+@given(total=st.integers(1, 10**6), share=st.floats(0, 1))
 def test_the_triangle_rises_to_one_then_falls_and_never_stops(total, share):
     triangle = Triangle(total, round(share * total))
-    steps = np.unique(np.linspace(0, total - 1, 50).astype(int))
+    steps = np.unique(np.linspace(0, total, 50).astype(int))  # and the step after
     steps = np.union1d(steps, [triangle.warmup - 1, triangle.warmup])
     factors = np.array([triangle(k) for k in steps])
     assert np.all(factors > 0) and factors.max() == 1.0
